@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The userfaultfd object: contexts, the descriptors that refer to them,
+ * their message queues and the threads that wait in faults.
+ */
+#ifndef UFFDEMU_EMU_H
+#define UFFDEMU_EMU_H
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "uffdemu/userfaultfd.h"
+
+#define UFFD_INTERNAL_INITIALIZED (1ULL << 31)
+#define CTX_SLOTS                 65536
+
+/*
+ * What this emulator offers: the features it implements, and the range
+ * ioctls REGISTER reports.  Features and ioctls it does not implement are
+ * not offered, as on a kernel that lacks them.
+ */
+#define EMU_FEATURES                                    \
+	(UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID | \
+	 UFFD_FEATURE_EXACT_ADDRESS)
+#define EMU_RANGE_IOCTLS                                   \
+	((1ULL << _UFFDIO_WAKE) | (1ULL << _UFFDIO_COPY) | \
+	 (1ULL << _UFFDIO_ZEROPAGE))
+
+enum ctx_state { CTX_NEW, CTX_READY, CTX_RELEASED };
+
+/*
+ * A thread blocked in a userfault.  Waiters live in a static pool, not on
+ * the faulting thread's stack, because a signal handler that runs while
+ * the thread waits may jump out of the fault (siglongjmp) and abandon it.
+ */
+struct waiter {
+	struct waiter *next;
+	struct waiter *prev;
+	struct uffd_ctx *ctx;
+	uint64_t address; /* the reported address, for wake matching */
+	struct uffd_msg msg;
+	bool unread;
+	_Atomic uint32_t woken; /* futex word */
+};
+
+struct waiter_list {
+	struct waiter *head;
+	struct waiter *tail;
+};
+
+struct uffd_ctx {
+	/* Descriptors and calls in progress; release when it drops to 0. */
+	_Atomic int users;
+	/* users > 0 counts once, and each blocked waiter; freed at 0. */
+	_Atomic int mem_refs;
+	int slot;
+	int evfd;  /* level of the epoll descriptor's readiness */
+	int flags; /* creation flags */
+	pid_t pid; /* the process whose memory this context serves */
+	_Atomic int state;
+	uint64_t features;
+	bool nonblock; /* the file's O_NONBLOCK, as last seen */
+	bool foreign;  /* inherited by fork: serves another process */
+	struct uffd_ctx *free_next;
+	bool ready_level; /* whether evfd currently reads ready */
+
+	/* Under the waiter lock. */
+	struct waiter_list unread;
+	struct waiter_list read;
+	unsigned long pending;
+	_Atomic uint32_t msg_seq; /* futex for blocked readers */
+};
+
+/* fdtab.c: descriptor number to object, O(1), safe in a signal handler. */
+enum fd_kind { FD_NONE, FD_UFFD, FD_DEV };
+struct fd_entry {
+	enum fd_kind kind;
+	struct uffd_ctx *ctx;
+};
+bool fdtab_get(int fd, struct fd_entry *out);
+int fdtab_set(int fd, enum fd_kind kind, struct uffd_ctx *ctx);
+void fdtab_clear(int fd);
+void fdtab_for_each(void (*fn)(int fd, struct fd_entry *e, void *arg),
+		    void *arg);
+
+/* ctx.c */
+int emu_init(void);
+struct uffd_ctx *ctx_create(int flags, int *fd_out);
+struct uffd_ctx *ctx_by_slot(unsigned int slot);
+void ctx_get(struct uffd_ctx *ctx);
+void ctx_put(struct uffd_ctx *ctx);
+void ctx_mem_put(struct uffd_ctx *ctx);
+bool ctx_mm_alive(const struct uffd_ctx *ctx);
+void ctx_sync_flags(struct uffd_ctx *ctx, int fd);
+
+/* msgq.c: the waiter lock and what it guards. */
+void wq_lock(sigset_t *saved);
+void wq_unlock(const sigset_t *saved);
+void wq_lock_in_handler(void);
+void wq_unlock_in_handler(void);
+unsigned long msgq_wake_range(struct uffd_ctx *ctx, uint64_t start,
+			      uint64_t len);
+void msgq_wake_all(struct uffd_ctx *ctx);
+ssize_t msgq_read(struct uffd_ctx *ctx, int fd, const struct iovec *iov,
+		  int iovcnt);
+void msgq_update_ready(struct uffd_ctx *ctx);
+void msgq_set_nonblock(struct uffd_ctx *ctx, bool nonblock);
+short msgq_poll_events(struct uffd_ctx *ctx);
+
+/* ioctl.c */
+int ctx_ioctl(struct uffd_ctx *ctx, int fd, unsigned long request, void *arg);
+
+/* Releases every registration of ctx (close, fork child). */
+void ctx_unregister_all(struct uffd_ctx *ctx);
+
+#endif /* UFFDEMU_EMU_H */

@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The ioctls of a userfaultfd, with the kernel's checks in the kernel's
+ * order and the kernel's write-back rules: an argument error leaves the
+ * output field alone, a failed fill writes the negative errno or the bytes
+ * done, and a resolving ioctl that did only part of the range fails EAGAIN.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/capability.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "emu/emu.h"
+#include "mm/mm.h"
+
+#ifndef FIGETBSZ
+#define FIGETBSZ _IO(0x00, 2)
+#endif
+
+#define MAX_VMAS 256
+
+static bool has_cap_sys_ptrace(void)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		return false;
+	return data[CAP_SYS_PTRACE / 32].effective &
+	       (1U << (CAP_SYS_PTRACE % 32));
+}
+
+static int validate_len(uint64_t start, uint64_t len)
+{
+	if (len & ~PAGE_MASK || len == 0)
+		return -EINVAL;
+	if (start >= TASK_SIZE || len > TASK_SIZE - start)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * The kernel's range check.  Limitation: no vm.mmap_min_addr check, as on
+ * kernels since the 2026 change (6.18.44 included); older kernels refuse
+ * ranges below it.
+ */
+static int validate_range(uint64_t start, uint64_t len)
+{
+	if (start & ~PAGE_MASK)
+		return -EINVAL;
+	return validate_len(start, len);
+}
+
+static int api(struct uffd_ctx *ctx, void *arg)
+{
+	struct uffdio_api a;
+	uint64_t want;
+	int expected = CTX_NEW;
+
+	if (uaccess_read(&a, arg, sizeof(a)))
+		return -EFAULT;
+	if (a.api != UFFD_API)
+		goto zero;
+	if ((a.features & UFFD_FEATURE_EVENT_FORK) && !has_cap_sys_ptrace()) {
+		memset(&a, 0, sizeof(a));
+		return uaccess_write(arg, &a, sizeof(a)) ?: -EPERM;
+	}
+	want = a.features;
+	if (want & UFFD_FEATURE_WP_ASYNC)
+		want |= UFFD_FEATURE_WP_UNPOPULATED;
+	if (want & ~EMU_FEATURES)
+		goto zero;
+	a.api = UFFD_API;
+	a.features = EMU_FEATURES;
+	a.ioctls = UFFDEMU_API_IOCTLS;
+	if (uaccess_write(arg, &a, sizeof(a)))
+		return -EFAULT;
+	ctx->features = want;
+	if (!atomic_compare_exchange_strong(&ctx->state, &expected, CTX_READY))
+		goto zero;
+	msgq_update_ready(ctx);
+	return 0;
+zero:
+	memset(&a, 0, sizeof(a));
+	return uaccess_write(arg, &a, sizeof(a)) ?: -EINVAL;
+}
+
+/*
+ * Whether a mapping can be registered in MISSING mode.
+ * Limitation: shared memory (memfd, tmpfs, shared anonymous) is refused
+ * with EINVAL, where the kernel registers it.
+ */
+static bool vma_compatible(const struct mm_vma *v)
+{
+	return v->type == VMA_ANON;
+}
+
+/* The registry piece of another context in [start, end), if any. */
+static bool foreign_piece(uintptr_t start, uintptr_t end, unsigned int slot)
+{
+	struct mm_reg r;
+
+	for (uintptr_t a = start; reg_next(a, end, 0, &r); a = r.end)
+		if (r.slot != slot)
+			return true;
+	return false;
+}
+
+static int register_vmas(struct uffd_ctx *ctx, uintptr_t start, uintptr_t end,
+			 uint32_t modes)
+{
+	struct mm_vma v[MAX_VMAS];
+	int n = mm_vmas(start, end, v, MAX_VMAS);
+
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return -EINVAL;
+	if (n > MAX_VMAS)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		uintptr_t s = v[i].start > start ? v[i].start : start;
+		uintptr_t e = v[i].end < end ? v[i].end : end;
+
+		if (!vma_compatible(&v[i]))
+			return -EINVAL;
+		if (foreign_piece(s, e, (unsigned int)ctx->slot))
+			return -EBUSY;
+	}
+	for (int i = 0; i < n; i++) {
+		uintptr_t s = v[i].start > start ? v[i].start : start;
+		uintptr_t e = v[i].end < end ? v[i].end : end;
+		int err = mm_register(s, e, (unsigned int)ctx->slot, modes,
+				      v[i].prot);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int do_register(struct uffd_ctx *ctx, void *arg)
+{
+	struct uffdio_register r;
+	uint64_t mask;
+	int err;
+
+	if (uaccess_read(&r, arg, offsetof(struct uffdio_register, ioctls)))
+		return -EFAULT;
+	if (r.mode == 0 || r.mode & ~(uint64_t)UFFDEMU_API_REGISTER_MODES)
+		return -EINVAL;
+	/* Presented as a processor without write-protect or minor-fault
+	 * support in its page tables. */
+	if (r.mode & (UFFDIO_REGISTER_MODE_WP | UFFDIO_REGISTER_MODE_MINOR))
+		return -EINVAL;
+	err = validate_range(r.range.start, r.range.len);
+	if (err)
+		return err;
+	if (!ctx_mm_alive(ctx))
+		return -ENOMEM;
+	mm_lock();
+	err = register_vmas(ctx, r.range.start, r.range.start + r.range.len,
+			    PS_MODE_MISSING);
+	mm_unlock();
+	if (err)
+		return err;
+	mask = EMU_RANGE_IOCTLS;
+	if (uaccess_write((char *)arg +
+				  offsetof(struct uffdio_register, ioctls),
+			  &mask, sizeof(mask)))
+		return -EFAULT;
+	return 0;
+}
+
+static int unregister_check(struct uffd_ctx *ctx, uintptr_t start,
+			    uintptr_t end)
+{
+	struct mm_vma v[MAX_VMAS];
+	int n = mm_vmas(start, end, v, MAX_VMAS);
+
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return -EINVAL;
+	if (n > MAX_VMAS)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		uintptr_t s = v[i].start > start ? v[i].start : start;
+		uintptr_t e = v[i].end < end ? v[i].end : end;
+		struct mm_reg r;
+
+		if (foreign_piece(s, e, (unsigned int)ctx->slot))
+			return -EINVAL;
+		if (!vma_compatible(&v[i]) &&
+		    !reg_next(s, e, (unsigned int)ctx->slot, &r))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int do_unregister(struct uffd_ctx *ctx, void *arg)
+{
+	struct uffdio_range r;
+	struct mm_reg piece;
+	uintptr_t start, end;
+	int err;
+
+	if (uaccess_read(&r, arg, sizeof(r)))
+		return -EFAULT;
+	err = validate_range(r.start, r.len);
+	if (err)
+		return err;
+	if (!ctx_mm_alive(ctx))
+		return -ENOMEM;
+	start = r.start;
+	end = r.start + r.len;
+	mm_lock();
+	err = unregister_check(ctx, start, end);
+	while (!err && reg_next(start, end, (unsigned int)ctx->slot, &piece)) {
+		/* Only MISSING-mode waiters are woken by unregistering. */
+		if (mm_unregister(piece.start, piece.end))
+			msgq_wake_range(ctx, piece.start,
+					piece.end - piece.start);
+		start = piece.end;
+	}
+	mm_unlock();
+	return err;
+}
+
+static int do_wake(struct uffd_ctx *ctx, void *arg)
+{
+	struct uffdio_range r;
+	int err;
+
+	if (uaccess_read(&r, arg, sizeof(r)))
+		return -EFAULT;
+	err = validate_range(r.start, r.len);
+	if (err)
+		return err;
+	msgq_wake_range(ctx, r.start, r.len);
+	return 0;
+}
+
+/*
+ * The fill loop's first check: [dst, dst + len) must lie in one registered
+ * mapping.  Pages that agree in owner, modes and protection are what one
+ * kernel VMA would hold.  Returns the bytes of missing pages at the start.
+ */
+static ssize_t fill_target(uintptr_t dst, size_t len)
+{
+	const uint32_t same = PS_CTX_MASK | PS_MODES | PS_PROTS;
+	uint32_t first = pagestate_get(dst);
+	size_t missing = len;
+
+	if (!(first & PS_CTX_MASK))
+		return -ENOENT;
+	for (size_t off = 0; off < len; off += PAGE_SIZE) {
+		uint32_t e = pagestate_get(dst + off);
+
+		if ((e & same) != (first & same))
+			return -ENOENT;
+		if ((e & PS_PRESENT) && missing == len)
+			missing = off;
+	}
+	return (ssize_t)missing;
+}
+
+static void publish(uintptr_t start, uintptr_t end)
+{
+	sigset_t saved;
+
+	wq_lock(&saved);
+	mm_mark_present(start, end);
+	wq_unlock(&saved);
+}
+
+/*
+ * COPY and ZEROPAGE after their argument checks.  src is NULL for zeros.
+ * The source is touched from user space first, outside every lock, so that
+ * a source in registered missing memory takes a userfault as on the kernel
+ * and an unreadable source ends the copy where it becomes unreadable.
+ */
+static ssize_t fill(uintptr_t dst, const char *src, size_t len)
+{
+	ssize_t r, readable = (ssize_t)len;
+
+	mm_lock();
+	r = fill_target(dst, len);
+	mm_unlock();
+	if (r < 0 || !src)
+		goto run;
+	readable = 0;
+	while ((size_t)readable < (size_t)r &&
+	       uaccess_touch_read(src + readable, PAGE_SIZE) == 0)
+		readable += PAGE_SIZE;
+	if (readable == 0 && r > 0)
+		return -EFAULT;
+	if (readable < r)
+		len = (size_t)readable;
+run:
+	mm_lock();
+	r = fill_target(dst, len);
+	if (r >= 0)
+		r = mm_fill(dst, src, len, publish);
+	mm_unlock();
+	if (r >= 0 && (size_t)readable < len)
+		return r ? r : -EFAULT;
+	return r;
+}
+
+/* The tail shared by the resolving ioctls: field, wake, result. */
+static int finish(struct uffd_ctx *ctx, void *field, ssize_t r, uint64_t dst,
+		  uint64_t len, bool wake)
+{
+	int64_t v = r;
+
+	if (uaccess_write(field, &v, sizeof(v)))
+		return -EFAULT;
+	if (r < 0)
+		return (int)r;
+	if (wake && r > 0)
+		msgq_wake_range(ctx, dst, (uint64_t)r);
+	return (uint64_t)r == len ? 0 : -EAGAIN;
+}
+
+static int do_copy(struct uffd_ctx *ctx, void *arg)
+{
+	struct uffdio_copy c;
+	int err;
+
+	if (uaccess_read(&c, arg, offsetof(struct uffdio_copy, copy)))
+		return -EFAULT;
+	err = validate_len(c.src, c.len) ?: validate_range(c.dst, c.len);
+	if (err)
+		return err;
+	if (c.mode &
+	    ~(uint64_t)(UFFDIO_COPY_MODE_DONTWAKE | UFFDIO_COPY_MODE_WP))
+		return -EINVAL;
+	if (!ctx_mm_alive(ctx))
+		return -ESRCH;
+	return finish(ctx, (char *)arg + offsetof(struct uffdio_copy, copy),
+		      (c.mode & UFFDIO_COPY_MODE_WP)
+			      ? -EINVAL
+			      : fill(c.dst, (const char *)c.src, c.len),
+		      c.dst, c.len, !(c.mode & UFFDIO_COPY_MODE_DONTWAKE));
+}
+
+static int do_zeropage(struct uffd_ctx *ctx, void *arg)
+{
+	struct uffdio_zeropage z;
+	int err;
+
+	if (uaccess_read(&z, arg, offsetof(struct uffdio_zeropage, zeropage)))
+		return -EFAULT;
+	err = validate_range(z.range.start, z.range.len);
+	if (err)
+		return err;
+	if (z.mode & ~(uint64_t)UFFDIO_ZEROPAGE_MODE_DONTWAKE)
+		return -EINVAL;
+	if (!ctx_mm_alive(ctx))
+		return -ESRCH;
+	return finish(ctx,
+		      (char *)arg + offsetof(struct uffdio_zeropage, zeropage),
+		      fill(z.range.start, NULL, z.range.len), z.range.start,
+		      z.range.len, !(z.mode & UFFDIO_ZEROPAGE_MODE_DONTWAKE));
+}
+
+/* Generic file ioctls, answered before the userfaultfd ones. */
+static bool generic_ioctl(int fd, unsigned long request, void *arg, int *ret)
+{
+	int bsz = (int)PAGE_SIZE;
+
+	switch (request) {
+	case FIOCLEX:
+	case FIONCLEX:
+	case FIONBIO:
+		*ret = ioctl(fd, request, arg) ? -errno : 0;
+		return true;
+	case FIOASYNC:
+		*ret = -ENOTTY;
+		return true;
+	case FIGETBSZ:
+		*ret = uaccess_write(arg, &bsz, sizeof(bsz));
+		return true;
+	}
+	return false;
+}
+
+int ctx_ioctl(struct uffd_ctx *ctx, int fd, unsigned long request, void *arg)
+{
+	int ret;
+
+	if (generic_ioctl(fd, request, arg, &ret))
+		return ret;
+	if (atomic_load(&ctx->state) == CTX_NEW)
+		return request == UFFDIO_API ? api(ctx, arg) : -EINVAL;
+	switch (request) {
+	case UFFDIO_API:
+		return api(ctx, arg);
+	case UFFDIO_REGISTER:
+		return do_register(ctx, arg);
+	case UFFDIO_UNREGISTER:
+		return do_unregister(ctx, arg);
+	case UFFDIO_WAKE:
+		return do_wake(ctx, arg);
+	case UFFDIO_COPY:
+		return do_copy(ctx, arg);
+	case UFFDIO_ZEROPAGE:
+		return do_zeropage(ctx, arg);
+	}
+	return -EINVAL;
+}

@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Threads blocked in userfaults, the message queue behind read(), and the
+ * readiness that poll() sees.
+ *
+ * The waiter lock guards every context's lists.  It is a spinlock held for
+ * a few instructions; whoever holds it has every signal blocked and touches
+ * no user memory, so a thread cannot fault or be interrupted into the fault
+ * handler while holding it, and the fault handler may take it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "emu/emu.h"
+#include "mm/mm.h"
+
+#define WAITER_POOL 8192
+
+static atomic_flag wq = ATOMIC_FLAG_INIT;
+static struct waiter pool[WAITER_POOL];
+static struct waiter *free_waiters;
+static bool pool_ready;
+
+static long futex(_Atomic uint32_t *word, int op, uint32_t val,
+		  const struct timespec *timeout)
+{
+	return syscall(SYS_futex, word, op, val, timeout, NULL, 0);
+}
+
+void wq_lock_in_handler(void)
+{
+	while (atomic_flag_test_and_set_explicit(&wq, memory_order_acquire))
+		sched_yield();
+}
+
+void wq_unlock_in_handler(void)
+{
+	atomic_flag_clear_explicit(&wq, memory_order_release);
+}
+
+void wq_lock(sigset_t *saved)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, saved);
+	wq_lock_in_handler();
+}
+
+void wq_unlock(const sigset_t *saved)
+{
+	wq_unlock_in_handler();
+	pthread_sigmask(SIG_SETMASK, saved, NULL);
+}
+
+static void list_append(struct waiter_list *l, struct waiter *w)
+{
+	w->next = NULL;
+	w->prev = l->tail;
+	if (l->tail)
+		l->tail->next = w;
+	else
+		l->head = w;
+	l->tail = w;
+}
+
+static void list_remove(struct waiter_list *l, struct waiter *w)
+{
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		l->head = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	else
+		l->tail = w->prev;
+	w->next = w->prev = NULL;
+}
+
+/* Waiter lock held. */
+static struct waiter *waiter_alloc(void)
+{
+	struct waiter *w;
+
+	if (!pool_ready) {
+		for (int i = WAITER_POOL - 1; i >= 0; i--) {
+			pool[i].next = free_waiters;
+			free_waiters = &pool[i];
+		}
+		pool_ready = true;
+	}
+	w = free_waiters;
+	if (w)
+		free_waiters = w->next;
+	return w;
+}
+
+static void waiter_free(struct waiter *w)
+{
+	w->ctx = NULL;
+	w->next = free_waiters;
+	free_waiters = w;
+}
+
+static bool ctx_ready(const struct uffd_ctx *ctx)
+{
+	int state = atomic_load(&ctx->state);
+
+	if (state == CTX_RELEASED)
+		return false;
+	return state == CTX_NEW || !ctx->nonblock || ctx->pending > 0;
+}
+
+/*
+ * Sets the readiness of the context's descriptor.  Each newly queued
+ * message raises it once more, so an edge-triggered epoll sees one edge per
+ * message as on the kernel.  Waiter lock held.
+ */
+static void set_ready(struct uffd_ctx *ctx, bool new_message)
+{
+	bool ready = ctx_ready(ctx);
+	uint64_t v = 1;
+
+	if (ctx->foreign)
+		return;
+	if (ready && (!ctx->ready_level || new_message)) {
+		if (write(ctx->evfd, &v, sizeof(v)) < 0)
+			return;
+	} else if (!ready && ctx->ready_level) {
+		if (read(ctx->evfd, &v, sizeof(v)) < 0)
+			return;
+	}
+	ctx->ready_level = ready;
+}
+
+void msgq_update_ready(struct uffd_ctx *ctx)
+{
+	sigset_t saved;
+
+	wq_lock(&saved);
+	set_ready(ctx, false);
+	wq_unlock(&saved);
+}
+
+void msgq_set_nonblock(struct uffd_ctx *ctx, bool nonblock)
+{
+	sigset_t saved;
+
+	wq_lock(&saved);
+	if (ctx->nonblock != nonblock) {
+		ctx->nonblock = nonblock;
+		set_ready(ctx, false);
+	}
+	wq_unlock(&saved);
+}
+
+short msgq_poll_events(struct uffd_ctx *ctx)
+{
+	sigset_t saved;
+	short ev;
+
+	wq_lock(&saved);
+	if (atomic_load(&ctx->state) == CTX_NEW || !ctx->nonblock)
+		ev = POLLERR;
+	else
+		ev = ctx->pending ? POLLIN : 0;
+	wq_unlock(&saved);
+	return ev;
+}
+
+static pid_t current_tid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+/*
+ * UFFD_FEATURE_SIGBUS: the access fails with SIGBUS instead of waiting.
+ * The signal is queued while blocked, so it arrives as the handler returns,
+ * before the access runs again, with the faulting context, as the kernel
+ * delivers it.  Like the kernel's forced signal, it cannot be blocked or
+ * ignored away: the process then dies of it.
+ */
+static void raise_sigbus(uintptr_t addr, ucontext_t *uc)
+{
+	struct sigaction cur;
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	si.si_signo = SIGBUS;
+	si.si_code = BUS_ADRERR;
+	si.si_addr = (void *)addr;
+	sigaction(SIGBUS, NULL, &cur);
+	if (sigismember(&uc->uc_sigmask, SIGBUS) == 1 ||
+	    cur.sa_handler == SIG_IGN) {
+		signal(SIGBUS, SIG_DFL);
+		sigdelset(&uc->uc_sigmask, SIGBUS);
+	}
+	syscall(SYS_rt_tgsigqueueinfo, getpid(), current_tid(), SIGBUS, &si);
+}
+
+static void fill_message(struct waiter *w, const struct uffd_ctx *ctx,
+			 uintptr_t addr, bool write)
+{
+	memset(&w->msg, 0, sizeof(w->msg));
+	w->msg.event = UFFD_EVENT_PAGEFAULT;
+	w->address = ctx->features & UFFD_FEATURE_EXACT_ADDRESS
+			     ? addr
+			     : (addr & PAGE_MASK);
+	w->msg.arg.pagefault.address = w->address;
+	w->msg.arg.pagefault.flags = write ? UFFD_PAGEFAULT_FLAG_WRITE : 0;
+	if (ctx->features & UFFD_FEATURE_THREAD_ID)
+		w->msg.arg.pagefault.feat.ptid = (__u32)current_tid();
+}
+
+/*
+ * Sleeps until a wake covers the waiter's address.  Returns false when a
+ * signal handler ran in between: like the kernel, the thread then goes
+ * back to the access, which faults again with a fresh message.  A timed
+ * wait is used because the kernel never restarts it after a handler, even
+ * one installed with SA_RESTART.
+ */
+static bool sleep_until_woken(struct waiter *w, const ucontext_t *uc)
+{
+	const struct timespec tick = {3600, 0};
+	sigset_t all;
+	bool woken = true;
+
+	pthread_sigmask(SIG_SETMASK, &uc->uc_sigmask, NULL);
+	while (!atomic_load(&w->woken)) {
+		if (futex(&w->woken, FUTEX_WAIT_PRIVATE, 0, &tick) < 0 &&
+		    errno == EINTR) {
+			woken = atomic_load(&w->woken);
+			break;
+		}
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
+	return woken;
+}
+
+/*
+ * The userfault itself, called by the SIGSEGV handler with every signal
+ * blocked.  Async-signal-safe: the waiter comes from the pool, the only
+ * lock is the waiter lock, the rest is system calls.
+ */
+bool emu_fault(uintptr_t addr, uint32_t entry, bool write, void *ucontext)
+{
+	ucontext_t *uc = ucontext;
+	struct uffd_ctx *ctx;
+	struct waiter *w;
+
+	wq_lock_in_handler();
+	entry = pagestate_get(addr);
+	ctx = ctx_by_slot(entry & PS_CTX_MASK);
+	if (!ctx || (entry & (PS_PRESENT | PS_BUSY)) ||
+	    atomic_load(&ctx->state) == CTX_RELEASED) {
+		/* Resolved, unregistered or being released meanwhile. */
+		wq_unlock_in_handler();
+		sched_yield();
+		return true;
+	}
+	if (ctx->features & UFFD_FEATURE_SIGBUS) {
+		wq_unlock_in_handler();
+		raise_sigbus(addr, uc);
+		return true;
+	}
+	w = waiter_alloc();
+	if (!w) {
+		wq_unlock_in_handler();
+		sched_yield();
+		return true;
+	}
+	w->ctx = ctx;
+	atomic_store(&w->woken, 0);
+	fill_message(w, ctx, addr, write);
+	w->unread = true;
+	list_append(&ctx->unread, w);
+	ctx->pending++;
+	atomic_fetch_add(&ctx->mem_refs, 1);
+	atomic_fetch_add(&ctx->msg_seq, 1);
+	set_ready(ctx, true);
+	wq_unlock_in_handler();
+	futex(&ctx->msg_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
+
+	if (!sleep_until_woken(w, uc)) {
+		wq_lock_in_handler();
+		if (!atomic_load(&w->woken)) {
+			list_remove(w->unread ? &ctx->unread : &ctx->read, w);
+			if (w->unread)
+				ctx->pending--;
+			set_ready(ctx, false);
+		}
+		wq_unlock_in_handler();
+	}
+	wq_lock_in_handler();
+	waiter_free(w);
+	wq_unlock_in_handler();
+	ctx_mem_put(ctx);
+	return true;
+}
+
+/* Waiter lock held. */
+static void wake_one(struct uffd_ctx *ctx, struct waiter *w)
+{
+	list_remove(w->unread ? &ctx->unread : &ctx->read, w);
+	if (w->unread)
+		ctx->pending--;
+	w->unread = false;
+	atomic_store(&w->woken, 1);
+	futex(&w->woken, FUTEX_WAKE_PRIVATE, 1, NULL);
+}
+
+static unsigned long wake_list(struct uffd_ctx *ctx, struct waiter *w,
+			       uint64_t start, uint64_t len)
+{
+	unsigned long n = 0;
+
+	while (w) {
+		struct waiter *next = w->next;
+
+		if (w->address >= start && w->address - start < len) {
+			wake_one(ctx, w);
+			n++;
+		}
+		w = next;
+	}
+	return n;
+}
+
+/*
+ * Wakes every thread of ctx blocked on an address in [start, start + len),
+ * whether its message was read or not; an unread message is withdrawn.
+ */
+unsigned long msgq_wake_range(struct uffd_ctx *ctx, uint64_t start,
+			      uint64_t len)
+{
+	sigset_t saved;
+	unsigned long n;
+
+	wq_lock(&saved);
+	n = wake_list(ctx, ctx->unread.head, start, len);
+	n += wake_list(ctx, ctx->read.head, start, len);
+	set_ready(ctx, false);
+	wq_unlock(&saved);
+	return n;
+}
+
+void msgq_wake_all(struct uffd_ctx *ctx)
+{
+	msgq_wake_range(ctx, 0, UINT64_MAX);
+}
+
+/* Takes the oldest unread message, or returns false. */
+static bool take_message(struct uffd_ctx *ctx, struct uffd_msg *msg,
+			 uint32_t *seq)
+{
+	struct waiter *w;
+	sigset_t saved;
+
+	wq_lock(&saved);
+	w = ctx->unread.head;
+	if (w) {
+		list_remove(&ctx->unread, w);
+		list_append(&ctx->read, w);
+		w->unread = false;
+		ctx->pending--;
+		*msg = w->msg;
+		set_ready(ctx, false);
+	}
+	*seq = atomic_load(&ctx->msg_seq);
+	wq_unlock(&saved);
+	return w != NULL;
+}
+
+/* Copies len bytes to the iovec array at byte offset off. */
+static int iov_put(const struct iovec *iov, int iovcnt, size_t off,
+		   const void *data, size_t len)
+{
+	const char *p = data;
+
+	for (int i = 0; i < iovcnt && len; i++) {
+		size_t n;
+
+		if (off >= iov[i].iov_len) {
+			off -= iov[i].iov_len;
+			continue;
+		}
+		n = iov[i].iov_len - off;
+		if (n > len)
+			n = len;
+		if (uaccess_write((char *)iov[i].iov_base + off, p, n))
+			return -EFAULT;
+		p += n;
+		len -= n;
+		off = 0;
+	}
+	return 0;
+}
+
+static bool file_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl >= 0 && (fl & O_NONBLOCK);
+}
+
+/*
+ * read(): whole messages only, as many as fit and are available; waits
+ * only for the first.  A message whose copy-out faults is lost, as on the
+ * kernel.
+ */
+ssize_t msgq_read(struct uffd_ctx *ctx, int fd, const struct iovec *iov,
+		  int iovcnt)
+{
+	size_t room = 0, done = 0;
+	struct uffd_msg msg;
+	uint32_t seq;
+
+	if (atomic_load(&ctx->state) == CTX_NEW)
+		return -EINVAL;
+	for (int i = 0; i < iovcnt; i++)
+		room += iov[i].iov_len;
+	if (room < sizeof(msg))
+		return -EINVAL;
+	while (room - done >= sizeof(msg)) {
+		if (!take_message(ctx, &msg, &seq)) {
+			if (done)
+				break;
+			if (file_nonblock(fd))
+				return -EAGAIN;
+			if (futex(&ctx->msg_seq, FUTEX_WAIT_PRIVATE, seq,
+				  NULL) < 0 &&
+			    errno == EINTR)
+				return -EINTR;
+			continue;
+		}
+		if (iov_put(iov, iovcnt, done, &msg, sizeof(msg)) < 0)
+			return done ? (ssize_t)done : -EFAULT;
+		done += sizeof(msg);
+	}
+	return (ssize_t)done;
+}

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The public entry points.  Each one behaves as the system call it is
+ * named after: -1 and the kernel's errno on failure.  Descriptors that are
+ * not emulated go to the real system call.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "emu/emu.h"
+#include "mm/mm.h"
+#include "uffdemu/uffdemu.h"
+
+#define API __attribute__((visibility("default")))
+
+#ifndef MADV_DONTNEED_LOCKED
+#define MADV_DONTNEED_LOCKED 24
+#endif
+
+#define UFFD_FLAGS (O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY)
+
+static int fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+static int result(int r)
+{
+	return r < 0 ? fail(-r) : r;
+}
+
+static int create(int flags)
+{
+	int fd, err = emu_init();
+
+	if (err)
+		return fail(-err);
+	if (flags & ~UFFD_FLAGS)
+		return fail(EINVAL);
+	if (!ctx_create(flags, &fd))
+		return -1;
+	return fd;
+}
+
+API int uffdemu_userfaultfd(int flags)
+{
+	return create(flags);
+}
+
+/*
+ * /dev/userfaultfd is emulated by a descriptor of /dev/null: it only needs
+ * to exist and to be closed like any other.
+ */
+API int uffdemu_open(const char *path, int flags, mode_t mode)
+{
+	int fd;
+
+	if (!path || strcmp(path, UFFDEMU_DEV_PATH) != 0)
+		return open(path, flags, mode);
+	fd = open("/dev/null", O_RDONLY | (flags & O_CLOEXEC));
+	if (fd >= 0 && fdtab_set(fd, FD_DEV, NULL)) {
+		close(fd);
+		return fail(EMFILE);
+	}
+	return fd;
+}
+
+static int dev_ioctl(int fd, unsigned long request, void *arg)
+{
+	switch (request) {
+	case FIOCLEX:
+	case FIONCLEX:
+	case FIONBIO:
+		return ioctl(fd, request, arg);
+	case USERFAULTFD_IOC_NEW:
+		/* The flags travel by value and are truncated to int. */
+		return create((int)(uintptr_t)arg);
+	}
+	return fail(EINVAL);
+}
+
+API int uffdemu_ioctl(int fd, unsigned long request, void *arg)
+{
+	struct fd_entry e;
+	int r;
+
+	if (!fdtab_get(fd, &e))
+		return ioctl(fd, request, arg);
+	if (e.kind == FD_DEV)
+		return dev_ioctl(fd, request, arg);
+	ctx_get(e.ctx);
+	ctx_sync_flags(e.ctx, fd);
+	r = ctx_ioctl(e.ctx, fd, request, arg);
+	if (request == FIONBIO)
+		ctx_sync_flags(e.ctx, fd);
+	ctx_put(e.ctx);
+	return result(r);
+}
+
+API ssize_t uffdemu_readv(int fd, const struct iovec *iov, int iovcnt)
+{
+	struct fd_entry e;
+	ssize_t r;
+
+	if (!fdtab_get(fd, &e))
+		return readv(fd, iov, iovcnt);
+	if (e.kind == FD_DEV)
+		return fail(EINVAL);
+	if (iovcnt < 0 || iovcnt > IOV_MAX)
+		return fail(EINVAL);
+	ctx_get(e.ctx);
+	ctx_sync_flags(e.ctx, fd);
+	r = msgq_read(e.ctx, fd, iov, iovcnt);
+	ctx_put(e.ctx);
+	return r < 0 ? fail((int)-r) : r;
+}
+
+API ssize_t uffdemu_read(int fd, void *buf, size_t count)
+{
+	struct iovec iov = {buf, count};
+	struct fd_entry e;
+
+	if (!fdtab_get(fd, &e))
+		return read(fd, buf, count);
+	return uffdemu_readv(fd, &iov, 1);
+}
+
+API int uffdemu_close(int fd)
+{
+	struct fd_entry e;
+	int r;
+
+	if (!fdtab_get(fd, &e))
+		return close(fd);
+	fdtab_clear(fd);
+	r = close(fd);
+	if (e.kind == FD_UFFD)
+		ctx_put(e.ctx);
+	return r;
+}
+
+/* newfd now names what fd names; an emulated newfd was closed by it. */
+static int adopt(int fd, int newfd)
+{
+	struct fd_entry old, e;
+
+	if (newfd < 0)
+		return newfd;
+	if (fdtab_get(newfd, &old) && newfd != fd) {
+		fdtab_clear(newfd);
+		if (old.kind == FD_UFFD)
+			ctx_put(old.ctx);
+	}
+	if (fdtab_get(fd, &e)) {
+		if (e.kind == FD_UFFD)
+			ctx_get(e.ctx);
+		fdtab_set(newfd, e.kind, e.ctx);
+	}
+	return newfd;
+}
+
+API int uffdemu_dup(int fd)
+{
+	return adopt(fd, dup(fd));
+}
+
+API int uffdemu_dup2(int oldfd, int newfd)
+{
+	if (oldfd == newfd)
+		return dup2(oldfd, newfd);
+	return adopt(oldfd, dup2(oldfd, newfd));
+}
+
+API int uffdemu_dup3(int oldfd, int newfd, int flags)
+{
+	return adopt(oldfd, dup3(oldfd, newfd, flags));
+}
+
+API int uffdemu_fcntl(int fd, int cmd, long arg)
+{
+	struct fd_entry e;
+	int r = fcntl(fd, cmd, arg);
+
+	if (r < 0 || !fdtab_get(fd, &e))
+		return r;
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		return adopt(fd, r);
+	if (cmd == F_SETFL && e.kind == FD_UFFD)
+		ctx_sync_flags(e.ctx, fd);
+	return r;
+}
+
+API int uffdemu_is_emulated(int fd)
+{
+	struct fd_entry e;
+
+	return fdtab_get(fd, &e);
+}
+
+API int uffdemu_poll(struct pollfd *fds, nfds_t nfds, int timeout)
+{
+	int r = poll(fds, nfds, timeout);
+
+	if (r <= 0)
+		return r;
+	r = 0;
+	for (nfds_t i = 0; i < nfds; i++) {
+		struct fd_entry e;
+
+		if (fds[i].revents && fdtab_get(fds[i].fd, &e) &&
+		    e.kind == FD_UFFD) {
+			ctx_sync_flags(e.ctx, fds[i].fd);
+			fds[i].revents = msgq_poll_events(e.ctx);
+			fds[i].revents &= (short)(fds[i].events | POLLERR);
+		}
+		r += fds[i].revents != 0;
+	}
+	return r;
+}
+
+static bool page_range(void *addr, size_t len, uintptr_t *start, uintptr_t *end)
+{
+	*start = (uintptr_t)addr;
+	if (*start & ~PAGE_MASK || len == 0)
+		return false;
+	*end = *start + ((len + PAGE_SIZE - 1) & PAGE_MASK);
+	return *end > *start;
+}
+
+API int uffdemu_munmap(void *addr, size_t len)
+{
+	uintptr_t start, end;
+	int r;
+
+	if (!page_range(addr, len, &start, &end))
+		return munmap(addr, len);
+	mm_lock();
+	r = munmap(addr, len);
+	if (r == 0)
+		mm_forget(start, end);
+	mm_unlock();
+	return r;
+}
+
+API int uffdemu_madvise(void *addr, size_t len, int advice)
+{
+	uintptr_t start, end;
+	int r;
+
+	if (!page_range(addr, len, &start, &end) ||
+	    (advice != MADV_DONTNEED && advice != MADV_DONTNEED_LOCKED))
+		return madvise(addr, len, advice);
+	mm_lock();
+	r = mm_discard(start, end);
+	if (r == 0)
+		r = madvise(addr, len, advice);
+	else
+		r = fail(-r);
+	mm_unlock();
+	return r;
+}
+
+API int uffdemu_mprotect(void *addr, size_t len, int prot)
+{
+	uintptr_t start, end;
+	int r;
+
+	if (!page_range(addr, len, &start, &end))
+		return mprotect(addr, len, prot);
+	mm_lock();
+	r = mprotect(addr, len, prot);
+	if (r == 0)
+		mm_protect(start, end, (unsigned int)prot);
+	mm_unlock();
+	return r;
+}
+
+API void *uffdemu_mremap(void *old_addr, size_t old_len, size_t new_len,
+			 int flags, void *new_addr)
+{
+	void *r;
+
+	mm_lock();
+	r = mm_remap(old_addr, old_len, new_len, flags, new_addr);
+	mm_unlock();
+	return r;
+}
+
+API pid_t uffdemu_fork(void)
+{
+	return fork();
+}

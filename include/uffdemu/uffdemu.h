@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * uffdemu: userfaultfd emulated in user space.
+ *
+ * Every entry point behaves like the system call it is named after: it
+ * returns -1 and sets errno exactly where the kernel would.  Calls on file
+ * descriptors that are not emulated userfaultfds are passed through to the
+ * real system call, so a program can route all its calls through these
+ * functions (the LD_PRELOAD shim does just that).
+ *
+ * The memory entry points (munmap, mremap, madvise, mprotect, fork) exist
+ * because the emulator keeps its own picture of registered memory: a program
+ * that changes registered memory behind the emulator's back gets undefined
+ * results for that memory.
+ */
+#ifndef UFFDEMU_UFFDEMU_H
+#define UFFDEMU_UFFDEMU_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "userfaultfd.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* userfaultfd(2): flags O_CLOEXEC, O_NONBLOCK, UFFD_USER_MODE_ONLY. */
+int uffdemu_userfaultfd(int flags);
+
+/*
+ * open(2).  Opening UFFDEMU_DEV_PATH gives an emulated /dev/userfaultfd
+ * whose only ioctl is USERFAULTFD_IOC_NEW; any other path is opened for real.
+ */
+#define UFFDEMU_DEV_PATH "/dev/userfaultfd"
+int uffdemu_open(const char *path, int flags, mode_t mode);
+
+/* ioctl(2).  For USERFAULTFD_IOC_NEW the flags travel by value in arg. */
+int uffdemu_ioctl(int fd, unsigned long request, void *arg);
+
+ssize_t uffdemu_read(int fd, void *buf, size_t count);
+ssize_t uffdemu_readv(int fd, const struct iovec *iov, int iovcnt);
+int uffdemu_close(int fd);
+int uffdemu_dup(int fd);
+int uffdemu_dup2(int oldfd, int newfd);
+int uffdemu_dup3(int oldfd, int newfd, int flags);
+int uffdemu_fcntl(int fd, int cmd, long arg);
+
+/*
+ * poll(2) with the kernel's readiness for emulated userfaultfds: POLLERR
+ * before UFFDIO_API and on a blocking fd, POLLIN while a message is unread.
+ */
+int uffdemu_poll(struct pollfd *fds, nfds_t nfds, int timeout);
+
+/* Memory operations the emulator must see. */
+int uffdemu_munmap(void *addr, size_t len);
+void *uffdemu_mremap(void *old_addr, size_t old_len, size_t new_len, int flags,
+		     void *new_addr);
+int uffdemu_madvise(void *addr, size_t len, int advice);
+int uffdemu_mprotect(void *addr, size_t len, int prot);
+pid_t uffdemu_fork(void);
+
+/* 1 if fd is an emulated userfaultfd (or /dev/userfaultfd), else 0. */
+int uffdemu_is_emulated(int fd);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* UFFDEMU_UFFDEMU_H */

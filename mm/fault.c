@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The SIGSEGV path.
+ *
+ * libsigsegv finds the fault address portably, but its handler is not told
+ * the signal context, which is needed to know whether the access was a
+ * write.  So our own sigaction handler wraps libsigsegv's: it records the
+ * context for this thread, then lets libsigsegv dispatch to on_fault().
+ *
+ * Faults that are not userfaults go where they would have gone without us:
+ * to the handler the application had installed before, or to the default
+ * action, so a real crash still dies of SIGSEGV.
+ *
+ * Everything here runs in a signal handler with every signal blocked: no
+ * malloc, no stdio, no lock that a faulting thread could hold.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sigsegv.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+
+#include "mm/mm.h"
+
+/* A populated page that keeps faulting is not ours after this many tries. */
+#define STALE_RETRIES 100000
+
+struct fault_frame {
+	int sig;
+	siginfo_t *info;
+	void *ucontext;
+};
+
+static struct sigaction app_action;
+static void (*libsigsegv_action)(int, siginfo_t *, void *);
+
+static __thread struct fault_frame *current_fault
+	__attribute__((tls_model("initial-exec")));
+static __thread uintptr_t retry_addr __attribute__((tls_model("initial-exec")));
+static __thread unsigned long retry_count
+	__attribute__((tls_model("initial-exec")));
+
+static bool access_allowed(uint32_t entry, bool write)
+{
+	unsigned int prot = ps_prot(entry);
+
+	if (write)
+		return prot & PROT_WRITE;
+	return prot & (PROT_READ | PROT_WRITE | PROT_EXEC);
+}
+
+/* A racing install or registration: the access only needs to run again. */
+static bool retry_later(uintptr_t addr)
+{
+	if (retry_addr != (addr & PAGE_MASK)) {
+		retry_addr = addr & PAGE_MASK;
+		retry_count = 0;
+	}
+	if (++retry_count > STALE_RETRIES)
+		return false;
+	sched_yield();
+	return true;
+}
+
+static bool take_fault(uintptr_t addr, bool write, void *uc)
+{
+	uint32_t entry = pagestate_get(addr);
+
+	if (!(entry & PS_CTX_MASK))
+		return false;
+	if (entry & PS_BUSY) {
+		/* Registration or release in progress: it will finish. */
+		sched_yield();
+		return true;
+	}
+	if (!access_allowed(entry, write))
+		return false;
+	if (entry & PS_PRESENT)
+		return retry_later(addr);
+	if (!(entry & PS_MODE_MISSING))
+		return false;
+	retry_addr = 0;
+	return emu_fault(addr, entry, write, uc);
+}
+
+/* Hands a fault that is not ours to the application's own disposition. */
+static void chain(const struct fault_frame *f)
+{
+	const struct sigaction *a = &app_action;
+	const ucontext_t *uc = f->ucontext;
+	sigset_t mask;
+
+	if (a->sa_handler == SIG_DFL || a->sa_handler == SIG_IGN) {
+		/* A hardware fault cannot be ignored: the access runs again
+		 * and the default action ends the process. */
+		signal(f->sig, SIG_DFL);
+		return;
+	}
+	mask = uc->uc_sigmask;
+	for (int s = 1; s < NSIG; s++)
+		if (sigismember(&a->sa_mask, s) == 1)
+			sigaddset(&mask, s);
+	if (!(a->sa_flags & SA_NODEFER))
+		sigaddset(&mask, f->sig);
+	pthread_sigmask(SIG_SETMASK, &mask, NULL);
+	if (a->sa_flags & SA_SIGINFO)
+		a->sa_sigaction(f->sig, f->info, f->ucontext);
+	else
+		a->sa_handler(f->sig);
+}
+
+static int on_fault(void *fault_address, int serious)
+{
+	struct fault_frame *f = current_fault;
+	uintptr_t addr = (uintptr_t)fault_address;
+
+	if (!f)
+		return 0;
+	if (take_fault(addr, arch_fault_is_write(f->ucontext), f->ucontext))
+		return 1;
+	uaccess_fixup(addr, f->ucontext);
+	chain(f);
+	return 1;
+}
+
+static void on_signal(int sig, siginfo_t *info, void *ucontext)
+{
+	struct fault_frame frame = {sig, info, ucontext};
+	struct fault_frame *outer = current_fault;
+	int saved_errno = errno;
+
+	current_fault = &frame;
+	libsigsegv_action(sig, info, ucontext);
+	current_fault = outer;
+	errno = saved_errno;
+}
+
+int fault_init(void)
+{
+	struct sigaction app_bus, lib, ours;
+
+	sigaction(SIGSEGV, NULL, &app_action);
+	sigaction(SIGBUS, NULL, &app_bus);
+	if (sigsegv_install_handler(on_fault) != 0)
+		return -ENOSYS;
+	sigaction(SIGSEGV, NULL, &lib);
+	if (!(lib.sa_flags & SA_SIGINFO))
+		return -ENOSYS;
+	libsigsegv_action = lib.sa_sigaction;
+
+	memset(&ours, 0, sizeof(ours));
+	ours.sa_sigaction = on_signal;
+	ours.sa_flags = SA_SIGINFO | SA_RESTART | (lib.sa_flags & SA_ONSTACK);
+	sigfillset(&ours.sa_mask);
+	sigaction(SIGSEGV, &ours, NULL);
+	/* Userfaults arrive as SIGSEGV only; SIGBUS stays the program's. */
+	sigaction(SIGBUS, &app_bus, NULL);
+	return 0;
+}

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Hiding missing pages and installing page contents.
+ *
+ * A missing page must trap on any access, and a page being installed must
+ * become visible all at once: a thread racing with the install sees either
+ * a fault or the whole new contents.  On Linux two encodings are used:
+ *
+ * - Guard markers (MADV_GUARD_INSTALL, Linux 6.13 and later) make a page
+ *   trap without splitting the memory region, so a million missing pages
+ *   resolved in any order cost no regions at all.  A guarded page cannot be
+ *   written from outside (/proc/self/mem gives EIO), so a copy first turns
+ *   the page PROT_NONE, swaps the guard for the new contents through
+ *   /proc/self/mem, and then gives the protection back; the PROT_NONE
+ *   region rejoins its neighbours at that point, so the region count does
+ *   not grow.  Zero-filling just removes the guard: an empty private page
+ *   reads as zeros.
+ *
+ * - PROT_NONE, on kernels without guard markers or where a guard cannot be
+ *   installed (mlocked memory).  /proc/self/mem can write into a PROT_NONE
+ *   private page, and mprotect then opens it.
+ *   Limitation: each isolated missing or installed page splits a region,
+ *   so this encoding stops with ENOMEM at vm.max_map_count regions.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "mm/mm.h"
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#define MADV_GUARD_REMOVE  103
+#endif
+
+static bool have_guards;
+static int mem_fd = -1;
+
+/*
+ * Keeps an internal descriptor out of the low numbers that the program
+ * expects open() and the like to hand out.
+ */
+int install_hide_fd(int fd)
+{
+	struct rlimit rl;
+	int high;
+
+	if (fd < 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < 256)
+		return fd;
+	high = fcntl(fd, F_DUPFD_CLOEXEC, (int)(rl.rlim_cur * 3 / 4));
+	if (high < 0)
+		return fd;
+	close(fd);
+	return high;
+}
+
+static int open_mem(void)
+{
+	int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (mem_fd >= 0)
+		close(mem_fd);
+	mem_fd = install_hide_fd(fd);
+	return 0;
+}
+
+static bool probe_guards(void)
+{
+	void *p = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	bool ok;
+
+	if (p == MAP_FAILED)
+		return false;
+	ok = madvise(p, PAGE_SIZE, MADV_GUARD_INSTALL) == 0;
+	munmap(p, PAGE_SIZE);
+	return ok;
+}
+
+/* /proc/self/mem names the address space it was opened in: reopen after
+ * fork. */
+static void reopen_in_child(void)
+{
+	open_mem();
+}
+
+int install_init(void)
+{
+	int err = open_mem();
+
+	if (err)
+		return err;
+	have_guards = probe_guards();
+	pthread_atfork(NULL, NULL, reopen_in_child);
+	return 0;
+}
+
+const char *install_method(void)
+{
+	return have_guards ? "guard markers" : "PROT_NONE";
+}
+
+static int sys_err(int r)
+{
+	return r == 0 ? 0 : -errno;
+}
+
+/*
+ * Makes [start, start + len) missing: any contents are dropped and every
+ * access traps.  *by_prot tells which encoding was used.
+ */
+int install_hide(uintptr_t start, size_t len, unsigned int prot, bool *by_prot)
+{
+	void *p = (void *)start;
+
+	if (have_guards && madvise(p, len, MADV_GUARD_INSTALL) == 0) {
+		*by_prot = false;
+		return 0;
+	}
+	/* Close the range first, so nothing can repopulate it in between. */
+	if (mprotect(p, len, PROT_NONE) != 0)
+		return -errno;
+	*by_prot = true;
+	return sys_err(madvise(p, len, MADV_DONTNEED));
+}
+
+/* Turns missing pages back into ordinary empty memory. */
+int install_unhide(uintptr_t start, size_t len, unsigned int prot, bool by_prot)
+{
+	void *p = (void *)start;
+
+	if (by_prot)
+		return sys_err(mprotect(p, len, (int)prot));
+	return sys_err(madvise(p, len, MADV_GUARD_REMOVE));
+}
+
+static ssize_t mem_write(uintptr_t dst, const void *src, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pwrite(mem_fd, (const char *)src + done, len - done,
+				   (off_t)(dst + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+/*
+ * Fills missing pages [dst, dst + len) from src and opens them with prot.
+ * Returns the number of bytes installed (whole pages), or a negative errno
+ * when none was.  Pages not installed stay missing.
+ */
+ssize_t install_copy(uintptr_t dst, const void *src, size_t len,
+		     unsigned int prot, bool by_prot)
+{
+	void *p = (void *)dst;
+	ssize_t done;
+	size_t whole;
+	bool dummy;
+
+	if (!by_prot) {
+		if (prot != PROT_NONE && mprotect(p, len, PROT_NONE) != 0)
+			return -errno;
+		if (madvise(p, len, MADV_GUARD_REMOVE) != 0) {
+			int err = -errno;
+
+			mprotect(p, len, (int)prot);
+			return err;
+		}
+	}
+	done = mem_write(dst, src, len);
+	whole = (size_t)done & PAGE_MASK;
+	if (whole < len) {
+		/* The source became unreadable under us: keep the rest
+		 * missing. */
+		if (by_prot)
+			madvise((char *)p + whole, len - whole, MADV_DONTNEED);
+		else
+			install_hide(dst + whole, len - whole, prot, &dummy);
+	}
+	if (whole && mprotect(p, whole, (int)prot) != 0)
+		return -errno;
+	if (!by_prot && whole < len && prot != PROT_NONE)
+		mprotect((char *)p + whole, len - whole, (int)prot);
+	return whole ? (ssize_t)whole : -EFAULT;
+}
+
+/* Installs zero-filled pages: an empty private page reads as zeros. */
+int install_zero(uintptr_t dst, size_t len, unsigned int prot, bool by_prot)
+{
+	return install_unhide(dst, len, prot, by_prot);
+}
+
+/* vec[i] = 1 where page i of the range is populated. */
+int install_populated(uintptr_t start, size_t len, unsigned char *vec)
+{
+	if (mincore((void *)start, len, vec) != 0)
+		return -errno;
+	for (size_t i = 0; i < len >> PAGE_SHIFT; i++)
+		vec[i] &= 1;
+	return 0;
+}

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The simulated MMU: which pages are registered, to which userfaultfd and in
+ * which modes, whether each one is populated, and how a missing page is kept
+ * inaccessible so that touching it traps.
+ */
+#ifndef UFFDEMU_MM_H
+#define UFFDEMU_MM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE  (1UL << PAGE_SHIFT)
+#define PAGE_MASK  (~(PAGE_SIZE - 1))
+
+/* Top of the user address space of an ordinary process. */
+#if defined(__x86_64__)
+#define TASK_SIZE 0x7ffffffff000UL
+#else
+#define TASK_SIZE (1UL << 48)
+#endif
+
+/*
+ * One 32-bit entry per page.  An entry of zero means "not registered".
+ * The fault handler reads entries without any lock; they change only under
+ * mm_lock (and the waiter lock where a wake-up depends on them).
+ */
+#define PS_CTX_MASK     0xffffU /* owning context slot, 0 = none */
+#define PS_MODE_MISSING (1U << 16)
+#define PS_MODE_WP      (1U << 17)
+#define PS_MODE_MINOR   (1U << 18)
+#define PS_MODES        (PS_MODE_MISSING | PS_MODE_WP | PS_MODE_MINOR)
+#define PS_PROT_READ    (1U << 19)
+#define PS_PROT_WRITE   (1U << 20)
+#define PS_PROT_EXEC    (1U << 21)
+#define PS_PROTS        (PS_PROT_READ | PS_PROT_WRITE | PS_PROT_EXEC)
+#define PS_PRESENT      (1U << 22) /* populated: accesses do not trap */
+#define PS_BUSY         (1U << 23) /* being changed: a fault just retries */
+#define PS_HIDDEN_PROT  (1U << 24) /* kept missing by PROT_NONE, not a guard */
+
+#define PS_PROT_SHIFT 19
+
+/* pagestate.c: the table of entries, two levels deep. */
+int pagestate_reserve(uintptr_t start, size_t len);
+uint32_t pagestate_get(uintptr_t addr);
+void pagestate_set(uintptr_t addr, uint32_t entry);
+void pagestate_release(uintptr_t start, size_t len);
+
+static inline unsigned int ps_prot(uint32_t e)
+{
+	return (e & PS_PROTS) >> PS_PROT_SHIFT;
+}
+
+/*
+ * mm_lock serialises everything that changes registered memory: ioctls,
+ * the memory entry points, fork.  It is never taken on the fault path, so
+ * a thread that faults while holding it cannot deadlock the handler; code
+ * that holds it must still not touch user memory that may be missing.
+ */
+void mm_lock(void);
+void mm_unlock(void);
+
+/* range.c: the real mappings (the kernel's VMAs). */
+enum mm_vma_type {
+	VMA_ANON,  /* private anonymous memory */
+	VMA_SHMEM, /* shared memory: memfd, tmpfs, shared anonymous */
+	VMA_OTHER, /* files on disk, devices, [vdso]: never registrable */
+};
+
+struct mm_vma {
+	uintptr_t start;
+	uintptr_t end;
+	unsigned int prot; /* PROT_* */
+	enum mm_vma_type type;
+};
+
+/*
+ * Reads the real mappings intersecting [start, end) from the system.
+ * Returns how many there are (only the first max are stored) or a
+ * negative errno.
+ */
+int mm_vmas(uintptr_t start, uintptr_t end, struct mm_vma *out, int max);
+
+struct mm_reg {
+	uintptr_t start;
+	uintptr_t end;
+	unsigned int slot;
+};
+int reg_add(uintptr_t start, uintptr_t end, unsigned int slot);
+int reg_remove(uintptr_t start, uintptr_t end);
+bool reg_next(uintptr_t from, uintptr_t to, unsigned int slot,
+	      struct mm_reg *out);
+
+/* ops.c: operations on registered memory, under mm_lock. */
+int mm_register(uintptr_t start, uintptr_t end, unsigned int slot,
+		uint32_t modes, unsigned int prot);
+bool mm_unregister(uintptr_t start, uintptr_t end);
+ssize_t mm_fill(uintptr_t dst, const char *src, size_t len,
+		void (*publish)(uintptr_t start, uintptr_t end));
+void mm_mark_present(uintptr_t start, uintptr_t end);
+void mm_forget(uintptr_t start, uintptr_t end);
+int mm_discard(uintptr_t start, uintptr_t end);
+void mm_protect(uintptr_t start, uintptr_t end, unsigned int prot);
+void *mm_remap(void *old_addr, size_t old_len, size_t new_len, int flags,
+	       void *new_addr);
+
+/* install.c: how missing pages are hidden and pages installed. */
+int install_init(void);
+int install_hide(uintptr_t start, size_t len, unsigned int prot, bool *by_prot);
+int install_unhide(uintptr_t start, size_t len, unsigned int prot,
+		   bool by_prot);
+ssize_t install_copy(uintptr_t dst, const void *src, size_t len,
+		     unsigned int prot, bool by_prot);
+int install_hide_fd(int fd);
+int install_zero(uintptr_t dst, size_t len, unsigned int prot, bool by_prot);
+int install_populated(uintptr_t start, size_t len, unsigned char *vec);
+const char *install_method(void);
+
+/* uaccess.c: user memory accessed the way the kernel does. */
+int uaccess_read(void *dst, const void *usrc, size_t len);
+int uaccess_write(void *udst, const void *src, size_t len);
+int uaccess_touch_read(const void *usrc, size_t len);
+bool uaccess_fixup(uintptr_t addr, void *ucontext);
+
+/* arch/<cpu>.c: decoding the signal context. */
+bool arch_fault_is_write(const void *ucontext);
+
+/* fault.c */
+int fault_init(void);
+
+/*
+ * What the fault path asks of the userfaultfd layer.  emu_fault() runs
+ * inside the SIGSEGV handler with every signal blocked: it must be
+ * async-signal-safe.  It returns true when it took the fault (the access
+ * is retried afterwards), false when the fault is not a userfault.
+ */
+bool emu_fault(uintptr_t addr, uint32_t entry, bool write, void *ucontext);
+
+#endif /* UFFDEMU_MM_H */

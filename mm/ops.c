@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Operations on registered memory: registering and unregistering pages,
+ * filling missing pages, and keeping the picture true when the program
+ * unmaps, discards or reprotects memory.  All of them run under mm_lock.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "mm/mm.h"
+
+static uint32_t entry_of(unsigned int slot, uint32_t modes, unsigned int prot)
+{
+	return slot | modes | ((uint32_t)prot << PS_PROT_SHIFT);
+}
+
+static void set_entries(uintptr_t start, uintptr_t end, uint32_t entry)
+{
+	for (uintptr_t a = start; a < end; a += PAGE_SIZE)
+		pagestate_set(a, entry);
+}
+
+/* Length of the run from start (below end) whose entries agree in mask. */
+static uintptr_t run_end(uintptr_t start, uintptr_t end, uint32_t mask)
+{
+	uint32_t first = pagestate_get(start) & mask;
+	uintptr_t a = start + PAGE_SIZE;
+
+	while (a < end && (pagestate_get(a) & mask) == first)
+		a += PAGE_SIZE;
+	return a;
+}
+
+/*
+ * Registers the unregistered pages [start, end) of one mapping with
+ * protection prot.  The range is closed while its populated pages are
+ * found, so no thread can populate a page that is then hidden; a thread
+ * that touches it meanwhile sees a busy entry and retries.
+ */
+static int register_run(uintptr_t start, uintptr_t end, unsigned int slot,
+			uint32_t modes, unsigned int prot)
+{
+	size_t pages = (end - start) >> PAGE_SHIFT;
+	uint32_t base = entry_of(slot, modes, prot);
+	unsigned char *vec = malloc(pages);
+	int err;
+
+	if (!vec)
+		return -ENOMEM;
+	set_entries(start, end, base | PS_BUSY);
+	if (mprotect((void *)start, end - start, PROT_NONE) != 0)
+		err = -errno;
+	else
+		err = install_populated(start, end - start, vec);
+	if (err) {
+		mprotect((void *)start, end - start, (int)prot);
+		set_entries(start, end, 0);
+		free(vec);
+		return err;
+	}
+	for (size_t i = 0; i < pages;) {
+		size_t j = i + 1;
+		uintptr_t a = start + (i << PAGE_SHIFT);
+		bool by_prot = false;
+
+		while (j < pages && vec[j] == vec[i])
+			j++;
+		if (!vec[i] && (modes & PS_MODE_MISSING))
+			err = install_hide(a, (j - i) << PAGE_SHIFT, prot,
+					   &by_prot);
+		if (!by_prot)
+			mprotect((void *)a, (j - i) << PAGE_SHIFT, (int)prot);
+		set_entries(a, a + ((j - i) << PAGE_SHIFT),
+			    base | (vec[i] ? PS_PRESENT : 0) |
+				    (by_prot ? PS_HIDDEN_PROT : 0));
+		if (err)
+			break;
+		i = j;
+	}
+	free(vec);
+	return err;
+}
+
+int mm_register(uintptr_t start, uintptr_t end, unsigned int slot,
+		uint32_t modes, unsigned int prot)
+{
+	int err = pagestate_reserve(start, end - start);
+
+	for (uintptr_t a = start; !err && a < end;) {
+		uintptr_t b = run_end(a, end, PS_CTX_MASK);
+
+		if (!(pagestate_get(a) & PS_CTX_MASK))
+			err = register_run(a, b, slot, modes, prot);
+		a = b;
+	}
+	if (!err)
+		err = reg_add(start, end, slot);
+	return err;
+}
+
+/* Makes the missing pages of [start, end) ordinary memory again. */
+static void unhide_range(uintptr_t start, uintptr_t end)
+{
+	for (uintptr_t a = start; a < end;) {
+		uint32_t e = pagestate_get(a);
+		uintptr_t b = run_end(a, end,
+				      PS_PRESENT | PS_HIDDEN_PROT | PS_PROTS |
+					      PS_CTX_MASK);
+
+		if ((e & PS_CTX_MASK) && !(e & PS_PRESENT))
+			install_unhide(a, b - a, ps_prot(e),
+				       e & PS_HIDDEN_PROT);
+		a = b;
+	}
+}
+
+static void mark_busy(uintptr_t start, uintptr_t end)
+{
+	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
+		uint32_t e = pagestate_get(a);
+
+		if (e & PS_CTX_MASK)
+			pagestate_set(a, e | PS_BUSY);
+	}
+}
+
+/*
+ * Unregisters [start, end): pages that were missing become ordinary empty
+ * memory.  Returns whether any page had MISSING mode (those waiters are
+ * woken by the caller).
+ */
+bool mm_unregister(uintptr_t start, uintptr_t end)
+{
+	bool missing = false;
+
+	for (uintptr_t a = start; a < end; a += PAGE_SIZE)
+		missing |= (pagestate_get(a) & PS_MODE_MISSING) != 0;
+	mark_busy(start, end);
+	unhide_range(start, end);
+	pagestate_release(start, end - start);
+	reg_remove(start, end);
+	return missing;
+}
+
+/*
+ * Fills missing pages from dst upward, from src or with zeros, stopping at
+ * the first populated page (EEXIST) or failure.  Returns the bytes filled,
+ * or a negative errno when none was.  publish() marks each filled run
+ * populated; the caller makes that atomic with its wake-ups.
+ */
+ssize_t mm_fill(uintptr_t dst, const char *src, size_t len,
+		void (*publish)(uintptr_t start, uintptr_t end))
+{
+	uintptr_t end = dst + len, a = dst;
+
+	while (a < end) {
+		uint32_t e = pagestate_get(a);
+		uintptr_t b;
+		ssize_t r;
+
+		if (e & PS_PRESENT)
+			return a > dst ? (ssize_t)(a - dst) : -EEXIST;
+		b = run_end(a, end, PS_PRESENT | PS_HIDDEN_PROT | PS_PROTS);
+		if (src)
+			r = install_copy(a, src + (a - dst), b - a, ps_prot(e),
+					 e & PS_HIDDEN_PROT);
+		else
+			r = install_zero(a, b - a, ps_prot(e),
+					 e & PS_HIDDEN_PROT)
+				    ?: (ssize_t)(b - a);
+		if (r < 0)
+			return a > dst ? (ssize_t)(a - dst) : r;
+		publish(a, a + (uintptr_t)r);
+		a += (uintptr_t)r;
+		if (a < b)
+			break;
+	}
+	return (ssize_t)(a - dst);
+}
+
+/* Marks [start, end) populated.  The caller holds the waiter lock. */
+void mm_mark_present(uintptr_t start, uintptr_t end)
+{
+	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
+		uint32_t e = pagestate_get(a);
+
+		pagestate_set(a, (e | PS_PRESENT) & ~PS_HIDDEN_PROT);
+	}
+}
+
+/* The program unmapped [start, end): forget it. */
+void mm_forget(uintptr_t start, uintptr_t end)
+{
+	pagestate_release(start, end - start);
+	reg_remove(start, end);
+}
+
+/*
+ * The program discarded [start, end) (MADV_DONTNEED and the like): its
+ * registered MISSING pages are missing again.  Hiding them also discards
+ * their contents, in one step, so no write can slip in between.
+ */
+int mm_discard(uintptr_t start, uintptr_t end)
+{
+	for (uintptr_t a = start; a < end;) {
+		uint32_t e = pagestate_get(a);
+		uintptr_t b = run_end(a, end,
+				      PS_CTX_MASK | PS_MODE_MISSING | PS_PROTS |
+					      PS_PRESENT);
+		bool by_prot;
+		int err;
+
+		if ((e & PS_MODE_MISSING) && (e & PS_PRESENT)) {
+			set_entries(a, b, e | PS_BUSY);
+			err = install_hide(a, b - a, ps_prot(e), &by_prot);
+			set_entries(a, b,
+				    (e & ~PS_PRESENT) |
+					    (by_prot ? PS_HIDDEN_PROT : 0));
+			if (err)
+				return err;
+		}
+		a = b;
+	}
+	return 0;
+}
+
+/*
+ * The program changed the protection of [start, end) to prot.  Pages
+ * hidden with PROT_NONE must stay so.
+ */
+void mm_protect(uintptr_t start, uintptr_t end, unsigned int prot)
+{
+	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
+		uint32_t e = pagestate_get(a);
+
+		if (!(e & PS_CTX_MASK))
+			continue;
+		e = (e & ~PS_PROTS) | ((uint32_t)prot << PS_PROT_SHIFT);
+		pagestate_set(a, e);
+		if (e & PS_HIDDEN_PROT)
+			mprotect((void *)a, PAGE_SIZE, PROT_NONE);
+	}
+}
+
+static void restore_entries(uintptr_t start, uintptr_t end)
+{
+	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
+		uint32_t e = pagestate_get(a);
+
+		if (e & PS_CTX_MASK)
+			pagestate_set(a, e & ~PS_BUSY);
+	}
+}
+
+static bool any_registered(uintptr_t start, uintptr_t end)
+{
+	struct mm_reg r;
+
+	return start < end && reg_next(start, end, 0, &r);
+}
+
+/* In-place growth: the new tail is registered like the end of the VMA. */
+static void grow_registered(uintptr_t old_end, uintptr_t new_end)
+{
+	uint32_t last = pagestate_get(old_end - PAGE_SIZE) & ~PS_BUSY;
+	unsigned int slot = last & PS_CTX_MASK;
+	bool by_prot = false;
+
+	if (!slot || pagestate_reserve(old_end, new_end - old_end))
+		return;
+	last &= PS_CTX_MASK | PS_MODES | PS_PROTS;
+	if (last & PS_MODE_MISSING)
+		install_hide(old_end, new_end - old_end, ps_prot(last),
+			     &by_prot);
+	set_entries(old_end, new_end, last | (by_prot ? PS_HIDDEN_PROT : 0));
+	reg_add(old_end, new_end, slot);
+}
+
+/*
+ * mremap() of registered memory, as the kernel does it without
+ * UFFD_FEATURE_EVENT_REMAP: memory that moves arrives unregistered, the old
+ * range of MREMAP_DONTUNMAP stays registered and empty, growth in place is
+ * registered like the rest.
+ */
+void *mm_remap(void *old_addr, size_t old_len, size_t new_len, int flags,
+	       void *new_addr)
+{
+	uintptr_t os = (uintptr_t)old_addr;
+	uintptr_t oe = os + ((old_len + PAGE_SIZE - 1) & PAGE_MASK);
+	size_t nlen = (new_len + PAGE_SIZE - 1) & PAGE_MASK;
+	uintptr_t fixed = flags & MREMAP_FIXED ? (uintptr_t)new_addr : 0;
+	bool old_reg = !(os & ~PAGE_MASK) && any_registered(os, oe);
+	bool dst_reg = fixed && !(fixed & ~PAGE_MASK) &&
+		       any_registered(fixed, fixed + nlen);
+	void *res;
+	uintptr_t ns;
+
+	if (!old_reg && !dst_reg)
+		return mremap(old_addr, old_len, new_len, flags, new_addr);
+	mark_busy(os, oe);
+	if (dst_reg)
+		mark_busy(fixed, fixed + nlen);
+	res = mremap(old_addr, old_len, new_len, flags, new_addr);
+	if (res == MAP_FAILED) {
+		restore_entries(os, oe);
+		if (dst_reg)
+			restore_entries(fixed, fixed + nlen);
+		return res;
+	}
+	ns = (uintptr_t)res;
+	if (dst_reg)
+		mm_forget(fixed, fixed + nlen);
+	if (ns == os) {
+		if (os + nlen < oe)
+			mm_forget(os + nlen, oe);
+		restore_entries(os, os + nlen < oe ? os + nlen : oe);
+		if (os + nlen > oe)
+			grow_registered(oe, os + nlen);
+		return res;
+	}
+	/* Moved: guard markers travel with the pages; the new place is not
+	 * registered, so they go. */
+	install_unhide(ns, nlen, 0, false);
+	if (flags & MREMAP_DONTUNMAP) {
+		bool by_prot = false;
+		uint32_t e = pagestate_get(os) & ~(PS_BUSY | PS_PRESENT);
+
+		install_hide(os, oe - os, ps_prot(e), &by_prot);
+		set_entries(os, oe, e | (by_prot ? PS_HIDDEN_PROT : 0));
+	} else {
+		mm_forget(os, oe);
+	}
+	return res;
+}

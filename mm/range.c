@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * mm_lock, and the real mappings as the system reports them.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "mm/mm.h"
+
+static pthread_mutex_t mm_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+void mm_lock(void)
+{
+	pthread_mutex_lock(&mm_mutex);
+}
+
+void mm_unlock(void)
+{
+	pthread_mutex_unlock(&mm_mutex);
+}
+
+static uintptr_t parse_hex(const char **s)
+{
+	uintptr_t v = 0;
+
+	for (;; (*s)++) {
+		char c = **s;
+
+		if (c >= '0' && c <= '9')
+			v = v * 16 + (uintptr_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v * 16 + (uintptr_t)(c - 'a' + 10);
+		else
+			return v;
+	}
+}
+
+static bool starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/*
+ * Classifies a mapping the way userfaultfd does: private anonymous memory
+ * (including the heap, stacks and private /dev/zero), shared memory, or a
+ * type that cannot be registered at all.
+ */
+static enum mm_vma_type classify(bool shared, const char *path)
+{
+	if (!shared) {
+		if (*path == '\0' || starts_with(path, "[heap]") ||
+		    starts_with(path, "[stack") ||
+		    starts_with(path, "[anon:") ||
+		    starts_with(path, "/dev/zero"))
+			return VMA_ANON;
+		if (starts_with(path, "/memfd:"))
+			return VMA_SHMEM;
+		return VMA_OTHER;
+	}
+	if (starts_with(path, "/dev/zero") || starts_with(path, "/memfd:") ||
+	    starts_with(path, "/dev/shm/") || starts_with(path, "[anon_shmem"))
+		return VMA_SHMEM;
+	return VMA_OTHER;
+}
+
+/* One line of /proc/self/maps: "start-end perms offset dev inode path". */
+static bool parse_line(const char *line, struct mm_vma *v)
+{
+	const char *s = line;
+	bool shared;
+
+	v->start = parse_hex(&s);
+	if (*s++ != '-')
+		return false;
+	v->end = parse_hex(&s);
+	if (*s++ != ' ' || strlen(s) < 4)
+		return false;
+	v->prot = (s[0] == 'r' ? PROT_READ : 0) |
+		  (s[1] == 'w' ? PROT_WRITE : 0) |
+		  (s[2] == 'x' ? PROT_EXEC : 0);
+	shared = s[3] == 's';
+	/* Skip offset, device and inode to the path (may be empty). */
+	for (int field = 0; field < 4 && *s; field++) {
+		while (*s && *s != ' ')
+			s++;
+		while (*s == ' ')
+			s++;
+	}
+	v->type = classify(shared, s);
+	return true;
+}
+
+int mm_vmas(uintptr_t start, uintptr_t end, struct mm_vma *out, int max)
+{
+	char buf[8192], line[4096 + 128];
+	size_t used = 0;
+	int fd, n = 0;
+	ssize_t got;
+
+	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while ((got = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < got; i++) {
+			struct mm_vma v;
+
+			if (buf[i] != '\n') {
+				if (used < sizeof(line) - 1)
+					line[used++] = buf[i];
+				continue;
+			}
+			line[used] = '\0';
+			used = 0;
+			if (!parse_line(line, &v) || v.end <= start)
+				continue;
+			if (v.start >= end)
+				goto done;
+			if (n < max)
+				out[n] = v;
+			n++;
+		}
+	}
+done:
+	close(fd);
+	return n;
+}
+
+/*
+ * The registry of registered ranges: sorted, non-overlapping, adjacent
+ * pieces of the same context merged.  It answers "which ranges does this
+ * context own"; the per-page detail lives in the page-state table.  Only
+ * touched under mm_lock, never on the fault path.
+ */
+static struct mm_reg *regs;
+static size_t nregs, capregs;
+
+static int reg_grow(size_t need)
+{
+	struct mm_reg *n;
+	size_t cap = capregs ? capregs : 16;
+
+	if (need <= capregs)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	n = realloc(regs, cap * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	regs = n;
+	capregs = cap;
+	return 0;
+}
+
+/* Index of the first piece that ends after addr. */
+static size_t reg_search(uintptr_t addr)
+{
+	size_t lo = 0, hi = nregs;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (regs[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Removes [start, end) from the registry, splitting pieces as needed. */
+int reg_remove(uintptr_t start, uintptr_t end)
+{
+	size_t i = reg_search(start);
+
+	if (i < nregs && regs[i].start < start && regs[i].end > end) {
+		if (reg_grow(nregs + 1))
+			return -ENOMEM;
+		memmove(&regs[i + 1], &regs[i], (nregs - i) * sizeof(*regs));
+		nregs++;
+		regs[i].end = start;
+		regs[i + 1].start = end;
+		return 0;
+	}
+	if (i < nregs && regs[i].start < start) {
+		regs[i].end = start;
+		i++;
+	}
+	size_t j = i;
+
+	while (j < nregs && regs[j].end <= end)
+		j++;
+	if (j < nregs && regs[j].start < end)
+		regs[j].start = end;
+	memmove(&regs[i], &regs[j], (nregs - j) * sizeof(*regs));
+	nregs -= j - i;
+	return 0;
+}
+
+/* Records [start, end) as owned by slot, replacing what was there. */
+int reg_add(uintptr_t start, uintptr_t end, unsigned int slot)
+{
+	size_t i;
+
+	if (reg_remove(start, end) || reg_grow(nregs + 1))
+		return -ENOMEM;
+	i = reg_search(start);
+	memmove(&regs[i + 1], &regs[i], (nregs - i) * sizeof(*regs));
+	nregs++;
+	regs[i] = (struct mm_reg){start, end, slot};
+	if (i + 1 < nregs && regs[i + 1].start == end &&
+	    regs[i + 1].slot == slot) {
+		regs[i].end = regs[i + 1].end;
+		memmove(&regs[i + 1], &regs[i + 2],
+			(nregs - i - 2) * sizeof(*regs));
+		nregs--;
+	}
+	if (i > 0 && regs[i - 1].end == start && regs[i - 1].slot == slot) {
+		regs[i - 1].end = regs[i].end;
+		memmove(&regs[i], &regs[i + 1],
+			(nregs - i - 1) * sizeof(*regs));
+		nregs--;
+	}
+	return 0;
+}
+
+/*
+ * The first piece intersecting [from, to) owned by slot (any slot when 0),
+ * clipped to [from, to).  False when there is none.
+ */
+bool reg_next(uintptr_t from, uintptr_t to, unsigned int slot,
+	      struct mm_reg *out)
+{
+	for (size_t i = reg_search(from); i < nregs && regs[i].start < to;
+	     i++) {
+		if (slot && regs[i].slot != slot)
+			continue;
+		out->start = regs[i].start > from ? regs[i].start : from;
+		out->end = regs[i].end < to ? regs[i].end : to;
+		out->slot = regs[i].slot;
+		return true;
+	}
+	return false;
+}
