@@ -109,7 +109,9 @@ ssize_t msgq_read(struct uffd_ctx *ctx, int fd, const struct iovec *iov,
 		  int iovcnt);
 void msgq_update_ready(struct uffd_ctx *ctx);
 void msgq_set_nonblock(struct uffd_ctx *ctx, bool nonblock);
+bool msgq_initialize(struct uffd_ctx *ctx, uint64_t features);
 short msgq_poll_events(struct uffd_ctx *ctx);
+int msgq_fdinfo(struct uffd_ctx *ctx, char *buf, size_t len);
 
 /* ioctl.c */
 int ctx_ioctl(struct uffd_ctx *ctx, int fd, unsigned long request, void *arg);

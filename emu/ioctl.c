@@ -60,7 +60,6 @@ static int api(struct uffd_ctx *ctx, void *arg)
 {
 	struct uffdio_api a;
 	uint64_t want;
-	int expected = CTX_NEW;
 
 	if (uaccess_read(&a, arg, sizeof(a)))
 		return -EFAULT;
@@ -80,10 +79,8 @@ static int api(struct uffd_ctx *ctx, void *arg)
 	a.ioctls = UFFDEMU_API_IOCTLS;
 	if (uaccess_write(arg, &a, sizeof(a)))
 		return -EFAULT;
-	ctx->features = want;
-	if (!atomic_compare_exchange_strong(&ctx->state, &expected, CTX_READY))
+	if (!msgq_initialize(ctx, want))
 		goto zero;
-	msgq_update_ready(ctx);
 	return 0;
 zero:
 	memset(&a, 0, sizeof(a));

@@ -15,6 +15,7 @@
 #include <linux/futex.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -162,6 +163,54 @@ void msgq_set_nonblock(struct uffd_ctx *ctx, bool nonblock)
 		set_ready(ctx, false);
 	}
 	wq_unlock(&saved);
+}
+
+/*
+ * The end of UFFDIO_API: of two racing calls exactly one moves the context
+ * from NEW to READY with its features.
+ */
+bool msgq_initialize(struct uffd_ctx *ctx, uint64_t features)
+{
+	sigset_t saved;
+	bool won;
+
+	wq_lock(&saved);
+	won = atomic_load(&ctx->state) == CTX_NEW;
+	if (won) {
+		ctx->features = features;
+		atomic_store(&ctx->state, CTX_READY);
+		set_ready(ctx, false);
+	}
+	wq_unlock(&saved);
+	return won;
+}
+
+/*
+ * fdinfo's lines: unread messages, all blocked faulters, and the API
+ * version, the enabled features (bit 31 once initialized) and the ioctls.
+ */
+int msgq_fdinfo(struct uffd_ctx *ctx, char *buf, size_t len)
+{
+	unsigned long pending, total = 0;
+	uint64_t features = 0;
+	sigset_t saved;
+	int n;
+
+	wq_lock(&saved);
+	pending = ctx->pending;
+	for (struct waiter *w = ctx->unread.head; w; w = w->next)
+		total++;
+	for (struct waiter *w = ctx->read.head; w; w = w->next)
+		total++;
+	if (atomic_load(&ctx->state) != CTX_NEW)
+		features = ctx->features | UFFD_INTERNAL_INITIALIZED;
+	wq_unlock(&saved);
+	n = snprintf(
+		buf, len, "pending:\t%lu\ntotal:\t%lu\nAPI:\t%llx:%llx:%llx\n",
+		pending, total, (unsigned long long)UFFD_API,
+		(unsigned long long)features,
+		(unsigned long long)(UFFDEMU_API_IOCTLS | EMU_RANGE_IOCTLS));
+	return n < 0 ? -EINVAL : n;
 }
 
 short msgq_poll_events(struct uffd_ctx *ctx)

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -194,6 +196,9 @@ API int uffdemu_fcntl(int fd, int cmd, long arg)
 		return adopt(fd, r);
 	if (cmd == F_SETFL && e.kind == FD_UFFD)
 		ctx_sync_flags(e.ctx, fd);
+	/* The kernel's userfaultfd is opened read-only. */
+	if (cmd == F_GETFL && e.kind == FD_UFFD)
+		r = (r & ~O_ACCMODE) | O_RDONLY;
 	return r;
 }
 
@@ -204,22 +209,35 @@ API int uffdemu_is_emulated(int fd)
 	return fdtab_get(fd, &e);
 }
 
+/*
+ * The kernel reports POLLERR on a userfaultfd before UFFDIO_API and on a
+ * blocking one whatever was asked for, so such a descriptor makes the call
+ * return at once.  Otherwise the real poll() waits on the descriptors, and
+ * an emulated descriptor's result is set from its context.
+ */
 API int uffdemu_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 {
-	int r = poll(fds, nfds, timeout);
+	bool err_now = false;
+	int r;
 
-	if (r <= 0)
+	for (nfds_t i = 0; i < nfds; i++) {
+		struct fd_entry e;
+
+		if (fdtab_get(fds[i].fd, &e) && e.kind == FD_UFFD) {
+			ctx_sync_flags(e.ctx, fds[i].fd);
+			err_now |= msgq_poll_events(e.ctx) == POLLERR;
+		}
+	}
+	r = poll(fds, nfds, err_now ? 0 : timeout);
+	if (r < 0)
 		return r;
 	r = 0;
 	for (nfds_t i = 0; i < nfds; i++) {
 		struct fd_entry e;
 
-		if (fds[i].revents && fdtab_get(fds[i].fd, &e) &&
-		    e.kind == FD_UFFD) {
-			ctx_sync_flags(e.ctx, fds[i].fd);
-			fds[i].revents = msgq_poll_events(e.ctx);
-			fds[i].revents &= (short)(fds[i].events | POLLERR);
-		}
+		if (fdtab_get(fds[i].fd, &e) && e.kind == FD_UFFD)
+			fds[i].revents = msgq_poll_events(e.ctx) &
+					 (short)(fds[i].events | POLLERR);
 		r += fds[i].revents != 0;
 	}
 	return r;
@@ -291,6 +309,55 @@ API void *uffdemu_mremap(void *old_addr, size_t old_len, size_t new_len,
 	r = mm_remap(old_addr, old_len, new_len, flags, new_addr);
 	mm_unlock();
 	return r;
+}
+
+API int uffdemu_sigaction(int sig, const struct sigaction *act,
+			  struct sigaction *oact)
+{
+	return fault_sigaction(sig, act, oact);
+}
+
+static bool kernel_access_allowed(uint32_t entry, bool write)
+{
+	unsigned int prot = ps_prot(entry);
+
+	return write ? (prot & PROT_WRITE) != 0 : (prot & PROT_READ) != 0;
+}
+
+API void uffdemu_prefault(const void *addr, size_t len, int write)
+{
+	uintptr_t a = (uintptr_t)addr & PAGE_MASK;
+	uintptr_t end = (uintptr_t)addr + len;
+
+	if (end < (uintptr_t)addr)
+		end = UINTPTR_MAX;
+	for (; a < end && a != 0; a += PAGE_SIZE) {
+		uint32_t e = pagestate_get(a);
+		struct uffd_ctx *ctx;
+
+		if (!(e & PS_MODE_MISSING) || (e & PS_PRESENT) ||
+		    !kernel_access_allowed(e, write))
+			continue;
+		ctx = ctx_by_slot(e & PS_CTX_MASK);
+		if (!ctx || (ctx->flags & UFFD_USER_MODE_ONLY) ||
+		    (ctx->features & UFFD_FEATURE_SIGBUS))
+			continue;
+		if (write)
+			uaccess_touch_write((void *)a, 1);
+		else
+			uaccess_touch_read((const void *)a, 1);
+	}
+}
+
+API int uffdemu_fdinfo(int fd, char *buf, size_t len)
+{
+	struct fd_entry e;
+	int n;
+
+	if (!fdtab_get(fd, &e) || e.kind != FD_UFFD)
+		return fail(EBADF);
+	n = msgq_fdinfo(e.ctx, buf, len);
+	return n < 0 ? fail(-n) : n;
 }
 
 API pid_t uffdemu_fork(void)

@@ -20,6 +20,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sigsegv.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <ucontext.h>
@@ -139,6 +140,31 @@ static void on_signal(int sig, siginfo_t *info, void *ucontext)
 	errno = saved_errno;
 }
 
+static _Atomic bool installed;
+
+/*
+ * sigaction() for programs that route it through the emulator: once the
+ * emulator's handler is in place, a SIGSEGV handler the program installs
+ * becomes the one faults that are not userfaults are handed to, and the
+ * emulator's stays in front.
+ */
+int fault_sigaction(int sig, const struct sigaction *act,
+		    struct sigaction *oact)
+{
+	sigset_t all, saved;
+
+	if (sig != SIGSEGV || !atomic_load(&installed))
+		return sigaction(sig, act, oact);
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &saved);
+	if (oact)
+		*oact = app_action;
+	if (act)
+		app_action = *act;
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	return 0;
+}
+
 int fault_init(void)
 {
 	struct sigaction app_bus, lib, ours;
@@ -159,5 +185,6 @@ int fault_init(void)
 	sigaction(SIGSEGV, &ours, NULL);
 	/* Userfaults arrive as SIGSEGV only; SIGBUS stays the program's. */
 	sigaction(SIGBUS, &app_bus, NULL);
+	atomic_store(&installed, true);
 	return 0;
 }

@@ -123,13 +123,17 @@ const char *install_method(void);
 int uaccess_read(void *dst, const void *usrc, size_t len);
 int uaccess_write(void *udst, const void *src, size_t len);
 int uaccess_touch_read(const void *usrc, size_t len);
+int uaccess_touch_write(void *udst, size_t len);
 bool uaccess_fixup(uintptr_t addr, void *ucontext);
 
 /* arch/<cpu>.c: decoding the signal context. */
 bool arch_fault_is_write(const void *ucontext);
 
 /* fault.c */
+struct sigaction;
 int fault_init(void);
+int fault_sigaction(int sig, const struct sigaction *act,
+		    struct sigaction *oact);
 
 /*
  * What the fault path asks of the userfaultfd layer.  emu_fault() runs

@@ -236,6 +236,8 @@ int reg_add(uintptr_t start, uintptr_t end, unsigned int slot)
 bool reg_next(uintptr_t from, uintptr_t to, unsigned int slot,
 	      struct mm_reg *out)
 {
+	if (from >= to)
+		return false;
 	for (size_t i = reg_search(from); i < nregs && regs[i].start < to;
 	     i++) {
 		if (slot && regs[i].slot != slot)

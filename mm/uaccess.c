@@ -125,3 +125,31 @@ int uaccess_touch_read(const void *usrc, size_t len)
 	current_frame = NULL;
 	return 0;
 }
+
+/*
+ * Writes to one byte of every page of [udst, udst + len) without changing
+ * it (an atomic add of zero), so the access is a write fault.
+ */
+int uaccess_touch_write(void *udst, size_t len)
+{
+	struct uaccess_frame f;
+	unsigned char *p = udst;
+
+	if (len == 0)
+		return 0;
+	if (sigsetjmp(f.env, 0)) {
+		barrier();
+		return -EFAULT;
+	}
+	f.start = (uintptr_t)udst;
+	f.end = f.start + len;
+	current_frame = &f;
+	barrier();
+	for (uintptr_t a = (uintptr_t)udst & PAGE_MASK; a < f.end;
+	     a += PAGE_SIZE)
+		__atomic_fetch_add(&p[a < f.start ? 0 : a - f.start], 0,
+				   __ATOMIC_RELAXED);
+	barrier();
+	current_frame = NULL;
+	return 0;
+}

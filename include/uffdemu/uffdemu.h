@@ -65,6 +65,31 @@ pid_t uffdemu_fork(void);
 /* 1 if fd is an emulated userfaultfd (or /dev/userfaultfd), else 0. */
 int uffdemu_is_emulated(int fd);
 
+/*
+ * sigaction(2).  Once a userfaultfd exists the emulator's SIGSEGV handler
+ * stays installed: a SIGSEGV handler set here receives the faults that are
+ * not userfaults, and is what oact reports.
+ */
+struct sigaction;
+int uffdemu_sigaction(int sig, const struct sigaction *act,
+		      struct sigaction *oact);
+
+/*
+ * Takes, from user space, the userfaults that the kernel would take on
+ * behalf of a system call accessing [addr, addr + len): write is nonzero
+ * when the system call writes to the memory.  Pages that are not
+ * registered and missing are left alone, as are those of contexts whose
+ * kernel-mode faults fail instead (UFFD_USER_MODE_ONLY, UFFD_FEATURE_SIGBUS).
+ */
+void uffdemu_prefault(const void *addr, size_t len, int write);
+
+/*
+ * The userfaultfd-specific lines of /proc/self/fdinfo/fd (pending:, total:,
+ * API:) into buf, NUL-terminated.  Returns their length, or -1 with errno
+ * EBADF when fd is not an emulated userfaultfd.
+ */
+int uffdemu_fdinfo(int fd, char *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif
