@@ -23,12 +23,13 @@
  * ioctls REGISTER reports.  Features and ioctls it does not implement are
  * not offered, as on a kernel that lacks them.
  */
-#define EMU_FEATURES                                    \
-	(UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID | \
-	 UFFD_FEATURE_EXACT_ADDRESS)
+#define EMU_FEATURES                                            \
+	(UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_SIGBUS | \
+	 UFFD_FEATURE_THREAD_ID | UFFD_FEATURE_EXACT_ADDRESS |  \
+	 UFFD_FEATURE_WP_UNPOPULATED)
 #define EMU_RANGE_IOCTLS                                   \
 	((1ULL << _UFFDIO_WAKE) | (1ULL << _UFFDIO_COPY) | \
-	 (1ULL << _UFFDIO_ZEROPAGE))
+	 (1ULL << _UFFDIO_ZEROPAGE) | (1ULL << _UFFDIO_WRITEPROTECT))
 
 enum ctx_state { CTX_NEW, CTX_READY, CTX_RELEASED };
 

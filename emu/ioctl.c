@@ -151,9 +151,8 @@ static int do_register(struct uffd_ctx *ctx, void *arg)
 		return -EFAULT;
 	if (r.mode == 0 || r.mode & ~(uint64_t)UFFDEMU_API_REGISTER_MODES)
 		return -EINVAL;
-	/* Presented as a processor without write-protect or minor-fault
-	 * support in its page tables. */
-	if (r.mode & (UFFDIO_REGISTER_MODE_WP | UFFDIO_REGISTER_MODE_MINOR))
+	/* Presented as a processor without minor-fault support. */
+	if (r.mode & UFFDIO_REGISTER_MODE_MINOR)
 		return -EINVAL;
 	err = validate_range(r.range.start, r.range.len);
 	if (err)
@@ -161,12 +160,16 @@ static int do_register(struct uffd_ctx *ctx, void *arg)
 	if (!ctx_mm_alive(ctx))
 		return -ENOMEM;
 	mm_lock();
-	err = register_vmas(ctx, r.range.start, r.range.start + r.range.len,
-			    PS_MODE_MISSING);
+	err = register_vmas(
+		ctx, r.range.start, r.range.start + r.range.len,
+		(r.mode & UFFDIO_REGISTER_MODE_MISSING ? PS_MODE_MISSING : 0) |
+			(r.mode & UFFDIO_REGISTER_MODE_WP ? PS_MODE_WP : 0));
 	mm_unlock();
 	if (err)
 		return err;
 	mask = EMU_RANGE_IOCTLS;
+	if (!(r.mode & UFFDIO_REGISTER_MODE_WP))
+		mask &= ~(1ULL << _UFFDIO_WRITEPROTECT);
 	if (uaccess_write((char *)arg +
 				  offsetof(struct uffdio_register, ioctls),
 			  &mask, sizeof(mask)))
@@ -248,7 +251,7 @@ static int do_wake(struct uffd_ctx *ctx, void *arg)
  * mapping.  Pages that agree in owner, modes and protection are what one
  * kernel VMA would hold.  Returns the bytes of missing pages at the start.
  */
-static ssize_t fill_target(uintptr_t dst, size_t len)
+static ssize_t fill_target(uintptr_t dst, size_t len, bool wp)
 {
 	const uint32_t same = PS_CTX_MASK | PS_MODES | PS_PROTS;
 	uint32_t first = pagestate_get(dst);
@@ -256,23 +259,26 @@ static ssize_t fill_target(uintptr_t dst, size_t len)
 
 	if (!(first & PS_CTX_MASK))
 		return -ENOENT;
+	if (wp && !(first & PS_MODE_WP))
+		return -EINVAL;
 	for (size_t off = 0; off < len; off += PAGE_SIZE) {
 		uint32_t e = pagestate_get(dst + off);
 
 		if ((e & same) != (first & same))
 			return -ENOENT;
-		if ((e & PS_PRESENT) && missing == len)
+		if (missing == len &&
+		    ((e & PS_PRESENT) || !(e & PS_MODE_MISSING)))
 			missing = off;
 	}
 	return (ssize_t)missing;
 }
 
-static void publish(uintptr_t start, uintptr_t end)
+static void publish(uintptr_t start, uintptr_t end, bool wp)
 {
 	sigset_t saved;
 
 	wq_lock(&saved);
-	mm_mark_present(start, end);
+	mm_mark_present(start, end, wp);
 	wq_unlock(&saved);
 }
 
@@ -282,12 +288,12 @@ static void publish(uintptr_t start, uintptr_t end)
  * a source in registered missing memory takes a userfault as on the kernel
  * and an unreadable source ends the copy where it becomes unreadable.
  */
-static ssize_t fill(uintptr_t dst, const char *src, size_t len)
+static ssize_t fill(uintptr_t dst, const char *src, size_t len, bool wp)
 {
 	ssize_t r, readable = (ssize_t)len;
 
 	mm_lock();
-	r = fill_target(dst, len);
+	r = fill_target(dst, len, wp);
 	mm_unlock();
 	if (r < 0 || !src)
 		goto run;
@@ -301,9 +307,9 @@ static ssize_t fill(uintptr_t dst, const char *src, size_t len)
 		len = (size_t)readable;
 run:
 	mm_lock();
-	r = fill_target(dst, len);
+	r = fill_target(dst, len, wp);
 	if (r >= 0)
-		r = mm_fill(dst, src, len, publish);
+		r = mm_fill(dst, src, len, wp, publish);
 	mm_unlock();
 	if (r >= 0 && (size_t)readable < len)
 		return r ? r : -EFAULT;
@@ -341,9 +347,8 @@ static int do_copy(struct uffd_ctx *ctx, void *arg)
 	if (!ctx_mm_alive(ctx))
 		return -ESRCH;
 	return finish(ctx, (char *)arg + offsetof(struct uffdio_copy, copy),
-		      (c.mode & UFFDIO_COPY_MODE_WP)
-			      ? -EINVAL
-			      : fill(c.dst, (const char *)c.src, c.len),
+		      fill(c.dst, (const char *)c.src, c.len,
+			   c.mode & UFFDIO_COPY_MODE_WP),
 		      c.dst, c.len, !(c.mode & UFFDIO_COPY_MODE_DONTWAKE));
 }
 
@@ -361,10 +366,86 @@ static int do_zeropage(struct uffd_ctx *ctx, void *arg)
 		return -EINVAL;
 	if (!ctx_mm_alive(ctx))
 		return -ESRCH;
-	return finish(ctx,
-		      (char *)arg + offsetof(struct uffdio_zeropage, zeropage),
-		      fill(z.range.start, NULL, z.range.len), z.range.start,
-		      z.range.len, !(z.mode & UFFDIO_ZEROPAGE_MODE_DONTWAKE));
+	return finish(
+		ctx, (char *)arg + offsetof(struct uffdio_zeropage, zeropage),
+		fill(z.range.start, NULL, z.range.len, false), z.range.start,
+		z.range.len, !(z.mode & UFFDIO_ZEROPAGE_MODE_DONTWAKE));
+}
+
+static void clear_wp(uintptr_t start, uintptr_t end)
+{
+	sigset_t saved;
+
+	wq_lock(&saved);
+	for (uintptr_t a = start; a < end; a += PAGE_SIZE)
+		pagestate_set(a, pagestate_get(a) & ~PS_WP);
+	wq_unlock(&saved);
+}
+
+/*
+ * Every piece of [start, end) that a mapping covers must be registered in
+ * WP mode; the first that is not ends the walk with ENOENT, the pieces
+ * before it already changed.
+ */
+static int writeprotect_vmas(struct uffd_ctx *ctx, uintptr_t start,
+			     uintptr_t end, bool wp)
+{
+	struct mm_vma v[MAX_VMAS];
+	int n = mm_vmas(start, end, v, MAX_VMAS);
+	bool unpopulated = ctx->features & UFFD_FEATURE_WP_UNPOPULATED;
+
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return -ENOENT;
+	if (n > MAX_VMAS)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		uintptr_t s = v[i].start > start ? v[i].start : start;
+		uintptr_t e = v[i].end < end ? v[i].end : end;
+		uintptr_t a = s;
+		int err;
+
+		while (a < e && (pagestate_get(a) & PS_MODE_WP))
+			a += PAGE_SIZE;
+		err = a > s ? mm_writeprotect(s, a, wp, unpopulated, clear_wp)
+			    : 0;
+		if (err)
+			return err;
+		if (a < e)
+			return -ENOENT;
+	}
+	return 0;
+}
+
+static int do_writeprotect(struct uffd_ctx *ctx, void *arg)
+{
+	struct uffdio_writeprotect w;
+	bool wp;
+	int err;
+
+	if (uaccess_read(&w, arg, sizeof(w)))
+		return -EFAULT;
+	err = validate_range(w.range.start, w.range.len);
+	if (err)
+		return err;
+	if (w.mode & ~(uint64_t)(UFFDIO_WRITEPROTECT_MODE_WP |
+				 UFFDIO_WRITEPROTECT_MODE_DONTWAKE))
+		return -EINVAL;
+	wp = w.mode & UFFDIO_WRITEPROTECT_MODE_WP;
+	if (wp && (w.mode & UFFDIO_WRITEPROTECT_MODE_DONTWAKE))
+		return -EINVAL;
+	if (!ctx_mm_alive(ctx))
+		return -ESRCH;
+	mm_lock();
+	err = writeprotect_vmas(ctx, w.range.start, w.range.start + w.range.len,
+				wp);
+	mm_unlock();
+	if (err)
+		return err;
+	if (!wp && !(w.mode & UFFDIO_WRITEPROTECT_MODE_DONTWAKE))
+		msgq_wake_range(ctx, w.range.start, w.range.len);
+	return 0;
 }
 
 /* Generic file ioctls, answered before the userfaultfd ones. */
@@ -409,6 +490,8 @@ int ctx_ioctl(struct uffd_ctx *ctx, int fd, unsigned long request, void *arg)
 		return do_copy(ctx, arg);
 	case UFFDIO_ZEROPAGE:
 		return do_zeropage(ctx, arg);
+	case UFFDIO_WRITEPROTECT:
+		return do_writeprotect(ctx, arg);
 	}
 	return -EINVAL;
 }

@@ -258,7 +258,7 @@ static void raise_sigbus(uintptr_t addr, ucontext_t *uc)
 }
 
 static void fill_message(struct waiter *w, const struct uffd_ctx *ctx,
-			 uintptr_t addr, bool write)
+			 uintptr_t addr, bool write, bool wp)
 {
 	memset(&w->msg, 0, sizeof(w->msg));
 	w->msg.event = UFFD_EVENT_PAGEFAULT;
@@ -266,7 +266,8 @@ static void fill_message(struct waiter *w, const struct uffd_ctx *ctx,
 			     ? addr
 			     : (addr & PAGE_MASK);
 	w->msg.arg.pagefault.address = w->address;
-	w->msg.arg.pagefault.flags = write ? UFFD_PAGEFAULT_FLAG_WRITE : 0;
+	w->msg.arg.pagefault.flags = (write ? UFFD_PAGEFAULT_FLAG_WRITE : 0) |
+				     (wp ? UFFD_PAGEFAULT_FLAG_WP : 0);
 	if (ctx->features & UFFD_FEATURE_THREAD_ID)
 		w->msg.arg.pagefault.feat.ptid = (__u32)current_tid();
 }
@@ -302,16 +303,26 @@ static bool sleep_until_woken(struct waiter *w, const ucontext_t *uc)
  * blocked.  Async-signal-safe: the waiter comes from the pool, the only
  * lock is the waiter lock, the rest is system calls.
  */
-bool emu_fault(uintptr_t addr, uint32_t entry, bool write, void *ucontext)
+static bool still_faulting(uint32_t entry, bool wp)
+{
+	if (entry & PS_BUSY)
+		return false;
+	if (wp)
+		return (entry & (PS_WP | PS_MODE_WP)) == (PS_WP | PS_MODE_WP);
+	return (entry & PS_MODE_MISSING) && !(entry & PS_PRESENT);
+}
+
+bool emu_fault(uintptr_t addr, bool write, bool wp, void *ucontext)
 {
 	ucontext_t *uc = ucontext;
 	struct uffd_ctx *ctx;
 	struct waiter *w;
+	uint32_t entry;
 
 	wq_lock_in_handler();
 	entry = pagestate_get(addr);
 	ctx = ctx_by_slot(entry & PS_CTX_MASK);
-	if (!ctx || (entry & (PS_PRESENT | PS_BUSY)) ||
+	if (!ctx || !still_faulting(entry, wp) ||
 	    atomic_load(&ctx->state) == CTX_RELEASED) {
 		/* Resolved, unregistered or being released meanwhile. */
 		wq_unlock_in_handler();
@@ -331,7 +342,7 @@ bool emu_fault(uintptr_t addr, uint32_t entry, bool write, void *ucontext)
 	}
 	w->ctx = ctx;
 	atomic_store(&w->woken, 0);
-	fill_message(w, ctx, addr, write);
+	fill_message(w, ctx, addr, write, wp);
 	w->unread = true;
 	list_append(&ctx->unread, w);
 	ctx->pending++;

@@ -80,12 +80,16 @@ static bool take_fault(uintptr_t addr, bool write, void *uc)
 	}
 	if (!access_allowed(entry, write))
 		return false;
-	if (entry & PS_PRESENT)
-		return retry_later(addr);
-	if (!(entry & PS_MODE_MISSING))
-		return false;
-	retry_addr = 0;
-	return emu_fault(addr, entry, write, uc);
+	if ((entry & PS_MODE_MISSING) && !(entry & PS_PRESENT)) {
+		retry_addr = 0;
+		return emu_fault(addr, write, false, uc);
+	}
+	if (write && (entry & PS_WP) && (entry & PS_MODE_WP)) {
+		retry_addr = 0;
+		return emu_fault(addr, true, true, uc);
+	}
+	/* An install or an unprotect in progress. */
+	return retry_later(addr);
 }
 
 /* Hands a fault that is not ours to the application's own disposition. */

@@ -116,7 +116,7 @@ static int sys_err(int r)
  * Makes [start, start + len) missing: any contents are dropped and every
  * access traps.  *by_prot tells which encoding was used.
  */
-int install_hide(uintptr_t start, size_t len, unsigned int prot, bool *by_prot)
+int install_hide(uintptr_t start, size_t len, bool *by_prot)
 {
 	void *p = (void *)start;
 
@@ -188,7 +188,7 @@ ssize_t install_copy(uintptr_t dst, const void *src, size_t len,
 		if (by_prot)
 			madvise((char *)p + whole, len - whole, MADV_DONTNEED);
 		else
-			install_hide(dst + whole, len - whole, prot, &dummy);
+			install_hide(dst + whole, len - whole, &dummy);
 	}
 	if (whole && mprotect(p, whole, (int)prot) != 0)
 		return -errno;

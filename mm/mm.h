@@ -40,6 +40,7 @@
 #define PS_PRESENT      (1U << 22) /* populated: accesses do not trap */
 #define PS_BUSY         (1U << 23) /* being changed: a fault just retries */
 #define PS_HIDDEN_PROT  (1U << 24) /* kept missing by PROT_NONE, not a guard */
+#define PS_WP           (1U << 25) /* write-protected: uffd-wp mark or marker */
 
 #define PS_PROT_SHIFT 19
 
@@ -49,9 +50,22 @@ uint32_t pagestate_get(uintptr_t addr);
 void pagestate_set(uintptr_t addr, uint32_t entry);
 void pagestate_release(uintptr_t start, size_t len);
 
+/* The protection the program set. */
 static inline unsigned int ps_prot(uint32_t e)
 {
 	return (e & PS_PROTS) >> PS_PROT_SHIFT;
+}
+
+/* The protection the page really has: hidden, write-protected or not. */
+static inline unsigned int page_prot(uint32_t e)
+{
+	unsigned int prot = ps_prot(e);
+
+	if (e & PS_HIDDEN_PROT)
+		return 0;
+	if (e & PS_WP)
+		prot &= ~2U; /* PROT_WRITE */
+	return prot;
 }
 
 /*
@@ -98,9 +112,11 @@ bool reg_next(uintptr_t from, uintptr_t to, unsigned int slot,
 int mm_register(uintptr_t start, uintptr_t end, unsigned int slot,
 		uint32_t modes, unsigned int prot);
 bool mm_unregister(uintptr_t start, uintptr_t end);
-ssize_t mm_fill(uintptr_t dst, const char *src, size_t len,
-		void (*publish)(uintptr_t start, uintptr_t end));
-void mm_mark_present(uintptr_t start, uintptr_t end);
+ssize_t mm_fill(uintptr_t dst, const char *src, size_t len, bool wp,
+		void (*publish)(uintptr_t start, uintptr_t end, bool wp));
+void mm_mark_present(uintptr_t start, uintptr_t end, bool wp);
+int mm_writeprotect(uintptr_t start, uintptr_t end, bool wp, bool unpopulated,
+		    void (*clear)(uintptr_t start, uintptr_t end));
 void mm_forget(uintptr_t start, uintptr_t end);
 int mm_discard(uintptr_t start, uintptr_t end);
 void mm_protect(uintptr_t start, uintptr_t end, unsigned int prot);
@@ -109,7 +125,7 @@ void *mm_remap(void *old_addr, size_t old_len, size_t new_len, int flags,
 
 /* install.c: how missing pages are hidden and pages installed. */
 int install_init(void);
-int install_hide(uintptr_t start, size_t len, unsigned int prot, bool *by_prot);
+int install_hide(uintptr_t start, size_t len, bool *by_prot);
 int install_unhide(uintptr_t start, size_t len, unsigned int prot,
 		   bool by_prot);
 ssize_t install_copy(uintptr_t dst, const void *src, size_t len,
@@ -141,6 +157,6 @@ int fault_sigaction(int sig, const struct sigaction *act,
  * async-signal-safe.  It returns true when it took the fault (the access
  * is retried afterwards), false when the fault is not a userfault.
  */
-bool emu_fault(uintptr_t addr, uint32_t entry, bool write, void *ucontext);
+bool emu_fault(uintptr_t addr, bool write, bool wp, void *ucontext);
 
 #endif /* UFFDEMU_MM_H */

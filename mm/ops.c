@@ -33,11 +33,26 @@ static uintptr_t run_end(uintptr_t start, uintptr_t end, uint32_t mask)
 	return a;
 }
 
+/* mprotect() of each run of [start, end) whose pages want the same access. */
+static void apply_prot(uintptr_t start, uintptr_t end)
+{
+	for (uintptr_t a = start; a < end;) {
+		unsigned int prot = page_prot(pagestate_get(a));
+		uintptr_t b = a + PAGE_SIZE;
+
+		while (b < end && page_prot(pagestate_get(b)) == prot)
+			b += PAGE_SIZE;
+		mprotect((void *)a, b - a, (int)prot);
+		a = b;
+	}
+}
+
 /*
- * Registers the unregistered pages [start, end) of one mapping with
- * protection prot.  The range is closed while its populated pages are
- * found, so no thread can populate a page that is then hidden; a thread
- * that touches it meanwhile sees a busy entry and retries.
+ * Gives [start, end) the modes of a new registration.  The range is closed
+ * while its populated pages are found, so no thread can populate a page
+ * that is then hidden; a thread that touches it meanwhile sees a busy
+ * entry and retries.  Write protection already on the pages stays, as on
+ * the kernel.
  */
 static int register_run(uintptr_t start, uintptr_t end, unsigned int slot,
 			uint32_t modes, unsigned int prot)
@@ -45,75 +60,93 @@ static int register_run(uintptr_t start, uintptr_t end, unsigned int slot,
 	size_t pages = (end - start) >> PAGE_SHIFT;
 	uint32_t base = entry_of(slot, modes, prot);
 	unsigned char *vec = malloc(pages);
-	int err;
+	int err = 0;
 
 	if (!vec)
 		return -ENOMEM;
-	set_entries(start, end, base | PS_BUSY);
+	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
+		uint32_t wp = pagestate_get(a) & PS_WP;
+
+		pagestate_set(a,
+			      base | PS_BUSY | (modes & PS_MODE_WP ? wp : 0));
+	}
 	if (mprotect((void *)start, end - start, PROT_NONE) != 0)
 		err = -errno;
 	else
 		err = install_populated(start, end - start, vec);
-	if (err) {
-		mprotect((void *)start, end - start, (int)prot);
-		set_entries(start, end, 0);
-		free(vec);
-		return err;
-	}
 	for (size_t i = 0; i < pages;) {
 		size_t j = i + 1;
 		uintptr_t a = start + (i << PAGE_SHIFT);
+		uintptr_t b;
 		bool by_prot = false;
 
 		while (j < pages && vec[j] == vec[i])
 			j++;
-		if (!vec[i] && (modes & PS_MODE_MISSING))
-			err = install_hide(a, (j - i) << PAGE_SHIFT, prot,
-					   &by_prot);
-		if (!by_prot)
-			mprotect((void *)a, (j - i) << PAGE_SHIFT, (int)prot);
-		set_entries(a, a + ((j - i) << PAGE_SHIFT),
-			    base | (vec[i] ? PS_PRESENT : 0) |
-				    (by_prot ? PS_HIDDEN_PROT : 0));
-		if (err)
-			break;
+		b = start + (j << PAGE_SHIFT);
+		if (!err && !vec[i] && (modes & PS_MODE_MISSING))
+			err = install_hide(a, b - a, &by_prot);
+		for (uintptr_t p = a; p < b; p += PAGE_SIZE) {
+			uint32_t e = pagestate_get(p) & ~PS_BUSY;
+
+			if (err)
+				e = 0;
+			else if (vec[i])
+				e |= PS_PRESENT;
+			else if (by_prot)
+				e |= PS_HIDDEN_PROT;
+			pagestate_set(p, e);
+		}
 		i = j;
 	}
 	free(vec);
-	return err;
+	if (err) {
+		mprotect((void *)start, end - start, (int)prot);
+		return err;
+	}
+	apply_prot(start, end);
+	return 0;
 }
 
+/* Pages of ours that no longer trap as missing become ordinary memory. */
+static void drop_missing(uintptr_t start, uintptr_t end)
+{
+	for (uintptr_t a = start; a < end;) {
+		uint32_t e = pagestate_get(a);
+		uintptr_t b =
+			run_end(a, end,
+				PS_MODE_MISSING | PS_PRESENT | PS_HIDDEN_PROT |
+					PS_PROTS | PS_WP);
+
+		if ((e & PS_MODE_MISSING) && !(e & PS_PRESENT))
+			install_unhide(a, b - a, page_prot(e & ~PS_HIDDEN_PROT),
+				       e & PS_HIDDEN_PROT);
+		a = b;
+	}
+}
+
+/*
+ * Registers [start, end), one mapping with protection prot, to slot in
+ * modes.  Pages already registered to slot in a superset of the modes stay
+ * as they are; others get exactly these modes.
+ */
 int mm_register(uintptr_t start, uintptr_t end, unsigned int slot,
 		uint32_t modes, unsigned int prot)
 {
 	int err = pagestate_reserve(start, end - start);
 
 	for (uintptr_t a = start; !err && a < end;) {
-		uintptr_t b = run_end(a, end, PS_CTX_MASK);
+		uint32_t e = pagestate_get(a);
+		uintptr_t b = run_end(a, end, PS_CTX_MASK | PS_MODES);
 
-		if (!(pagestate_get(a) & PS_CTX_MASK))
+		if ((e & PS_CTX_MASK) != slot || (e & modes) != modes) {
+			drop_missing(a, b);
 			err = register_run(a, b, slot, modes, prot);
+		}
 		a = b;
 	}
 	if (!err)
 		err = reg_add(start, end, slot);
 	return err;
-}
-
-/* Makes the missing pages of [start, end) ordinary memory again. */
-static void unhide_range(uintptr_t start, uintptr_t end)
-{
-	for (uintptr_t a = start; a < end;) {
-		uint32_t e = pagestate_get(a);
-		uintptr_t b = run_end(a, end,
-				      PS_PRESENT | PS_HIDDEN_PROT | PS_PROTS |
-					      PS_CTX_MASK);
-
-		if ((e & PS_CTX_MASK) && !(e & PS_PRESENT))
-			install_unhide(a, b - a, ps_prot(e),
-				       e & PS_HIDDEN_PROT);
-		a = b;
-	}
 }
 
 static void mark_busy(uintptr_t start, uintptr_t end)
@@ -128,8 +161,8 @@ static void mark_busy(uintptr_t start, uintptr_t end)
 
 /*
  * Unregisters [start, end): pages that were missing become ordinary empty
- * memory.  Returns whether any page had MISSING mode (those waiters are
- * woken by the caller).
+ * memory and write protection goes.  Returns whether any page had MISSING
+ * mode (those waiters are woken by the caller).
  */
 bool mm_unregister(uintptr_t start, uintptr_t end)
 {
@@ -138,7 +171,15 @@ bool mm_unregister(uintptr_t start, uintptr_t end)
 	for (uintptr_t a = start; a < end; a += PAGE_SIZE)
 		missing |= (pagestate_get(a) & PS_MODE_MISSING) != 0;
 	mark_busy(start, end);
-	unhide_range(start, end);
+	drop_missing(start, end);
+	for (uintptr_t a = start; a < end;) {
+		uint32_t e = pagestate_get(a);
+		uintptr_t b = run_end(a, end, PS_WP | PS_PROTS);
+
+		if (e & PS_WP)
+			mprotect((void *)a, b - a, (int)ps_prot(e));
+		a = b;
+	}
 	pagestate_release(start, end - start);
 	reg_remove(start, end);
 	return missing;
@@ -146,33 +187,39 @@ bool mm_unregister(uintptr_t start, uintptr_t end)
 
 /*
  * Fills missing pages from dst upward, from src or with zeros, stopping at
- * the first populated page (EEXIST) or failure.  Returns the bytes filled,
- * or a negative errno when none was.  publish() marks each filled run
+ * the first page that is not empty (EEXIST) or a failure.  A zero page
+ * needs a strictly empty entry; a copy may replace a write-protect marker.
+ * wp leaves the new pages write-protected.  Returns the bytes filled, or a
+ * negative errno when none was.  publish() marks each filled run
  * populated; the caller makes that atomic with its wake-ups.
  */
-ssize_t mm_fill(uintptr_t dst, const char *src, size_t len,
-		void (*publish)(uintptr_t start, uintptr_t end))
+ssize_t mm_fill(uintptr_t dst, const char *src, size_t len, bool wp,
+		void (*publish)(uintptr_t start, uintptr_t end, bool wp))
 {
 	uintptr_t end = dst + len, a = dst;
 
 	while (a < end) {
 		uint32_t e = pagestate_get(a);
+		uint32_t after = (e | PS_PRESENT | (wp ? PS_WP : 0)) &
+				 ~PS_HIDDEN_PROT & ~(wp ? 0 : PS_WP);
 		uintptr_t b;
 		ssize_t r;
 
-		if (e & PS_PRESENT)
+		if ((e & PS_PRESENT) || !(e & PS_MODE_MISSING) ||
+		    (!src && (e & PS_WP)))
 			return a > dst ? (ssize_t)(a - dst) : -EEXIST;
-		b = run_end(a, end, PS_PRESENT | PS_HIDDEN_PROT | PS_PROTS);
+		b = run_end(a, end,
+			    PS_PRESENT | PS_HIDDEN_PROT | PS_PROTS | PS_WP);
 		if (src)
-			r = install_copy(a, src + (a - dst), b - a, ps_prot(e),
-					 e & PS_HIDDEN_PROT);
+			r = install_copy(a, src + (a - dst), b - a,
+					 page_prot(after), e & PS_HIDDEN_PROT);
 		else
-			r = install_zero(a, b - a, ps_prot(e),
+			r = install_zero(a, b - a, page_prot(after),
 					 e & PS_HIDDEN_PROT)
 				    ?: (ssize_t)(b - a);
 		if (r < 0)
 			return a > dst ? (ssize_t)(a - dst) : r;
-		publish(a, a + (uintptr_t)r);
+		publish(a, a + (uintptr_t)r, wp);
 		a += (uintptr_t)r;
 		if (a < b)
 			break;
@@ -181,13 +228,61 @@ ssize_t mm_fill(uintptr_t dst, const char *src, size_t len,
 }
 
 /* Marks [start, end) populated.  The caller holds the waiter lock. */
-void mm_mark_present(uintptr_t start, uintptr_t end)
+void mm_mark_present(uintptr_t start, uintptr_t end, bool wp)
 {
 	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
-		uint32_t e = pagestate_get(a);
+		uint32_t e = pagestate_get(a) & ~(PS_HIDDEN_PROT | PS_WP);
 
-		pagestate_set(a, (e | PS_PRESENT) & ~PS_HIDDEN_PROT);
+		pagestate_set(a, e | PS_PRESENT | (wp ? PS_WP : 0));
 	}
+}
+
+/*
+ * UFFDIO_WRITEPROTECT on [start, end), all of it registered in WP mode.
+ * Protecting marks populated pages, and empty ones too with unpopulated
+ * (WP_UNPOPULATED): their first write traps.  Unprotecting gives the pages
+ * their access back first; clear() then drops the marks, under the
+ * caller's waiter lock, before the caller wakes the writers.
+ */
+int mm_writeprotect(uintptr_t start, uintptr_t end, bool wp, bool unpopulated,
+		    void (*clear)(uintptr_t start, uintptr_t end))
+{
+	size_t pages = (end - start) >> PAGE_SHIFT;
+	unsigned char *vec;
+	int err;
+
+	if (!wp) {
+		for (uintptr_t a = start; a < end;) {
+			uint32_t e = pagestate_get(a);
+			uintptr_t b = run_end(
+				a, end,
+				PS_WP | PS_PROTS | PS_HIDDEN_PROT | PS_PRESENT);
+
+			if (e & PS_WP)
+				mprotect((void *)a, b - a,
+					 (int)page_prot(e & ~PS_WP));
+			a = b;
+		}
+		clear(start, end);
+		return 0;
+	}
+	vec = malloc(pages);
+	if (!vec)
+		return -ENOMEM;
+	err = install_populated(start, end - start, vec);
+	for (size_t i = 0; !err && i < pages; i++) {
+		uintptr_t a = start + (i << PAGE_SHIFT);
+		uint32_t e = pagestate_get(a);
+		bool populated = e & PS_MODE_MISSING ? (e & PS_PRESENT) != 0
+						     : vec[i] != 0;
+
+		if (populated || unpopulated)
+			pagestate_set(a, e | PS_WP);
+	}
+	free(vec);
+	if (!err)
+		apply_prot(start, end);
+	return err;
 }
 
 /* The program unmapped [start, end): forget it. */
@@ -200,26 +295,32 @@ void mm_forget(uintptr_t start, uintptr_t end)
 /*
  * The program discarded [start, end) (MADV_DONTNEED and the like): its
  * registered MISSING pages are missing again.  Hiding them also discards
- * their contents, in one step, so no write can slip in between.
+ * their contents, in one step, so no write can slip in between.  Write
+ * protection of anonymous pages goes with their contents; the caller
+ * gives the rest of the range its real discard afterwards.
  */
 int mm_discard(uintptr_t start, uintptr_t end)
 {
 	for (uintptr_t a = start; a < end;) {
 		uint32_t e = pagestate_get(a);
 		uintptr_t b = run_end(a, end,
-				      PS_CTX_MASK | PS_MODE_MISSING | PS_PROTS |
-					      PS_PRESENT);
+				      PS_CTX_MASK | PS_MODES | PS_PROTS |
+					      PS_PRESENT | PS_WP);
+		uint32_t after = e & ~(PS_PRESENT | PS_WP);
 		bool by_prot;
 		int err;
 
 		if ((e & PS_MODE_MISSING) && (e & PS_PRESENT)) {
 			set_entries(a, b, e | PS_BUSY);
-			err = install_hide(a, b - a, ps_prot(e), &by_prot);
+			err = install_hide(a, b - a, &by_prot);
 			set_entries(a, b,
-				    (e & ~PS_PRESENT) |
-					    (by_prot ? PS_HIDDEN_PROT : 0));
+				    after | (by_prot ? PS_HIDDEN_PROT : 0));
 			if (err)
 				return err;
+		} else if ((e & PS_CTX_MASK) && (e & PS_WP) &&
+			   !(e & PS_MODE_MISSING)) {
+			set_entries(a, b, after);
+			mprotect((void *)a, b - a, (int)ps_prot(e));
 		}
 		a = b;
 	}
@@ -228,10 +329,12 @@ int mm_discard(uintptr_t start, uintptr_t end)
 
 /*
  * The program changed the protection of [start, end) to prot.  Pages
- * hidden with PROT_NONE must stay so.
+ * hidden with PROT_NONE stay so, write-protected pages stay read-only.
  */
 void mm_protect(uintptr_t start, uintptr_t end, unsigned int prot)
 {
+	bool adjust = false;
+
 	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
 		uint32_t e = pagestate_get(a);
 
@@ -239,9 +342,10 @@ void mm_protect(uintptr_t start, uintptr_t end, unsigned int prot)
 			continue;
 		e = (e & ~PS_PROTS) | ((uint32_t)prot << PS_PROT_SHIFT);
 		pagestate_set(a, e);
-		if (e & PS_HIDDEN_PROT)
-			mprotect((void *)a, PAGE_SIZE, PROT_NONE);
+		adjust |= page_prot(e) != prot;
 	}
+	if (adjust)
+		apply_prot(start, end);
 }
 
 static void restore_entries(uintptr_t start, uintptr_t end)
@@ -272,8 +376,7 @@ static void grow_registered(uintptr_t old_end, uintptr_t new_end)
 		return;
 	last &= PS_CTX_MASK | PS_MODES | PS_PROTS;
 	if (last & PS_MODE_MISSING)
-		install_hide(old_end, new_end - old_end, ps_prot(last),
-			     &by_prot);
+		install_hide(old_end, new_end - old_end, &by_prot);
 	set_entries(old_end, new_end, last | (by_prot ? PS_HIDDEN_PROT : 0));
 	reg_add(old_end, new_end, slot);
 }
@@ -323,11 +426,12 @@ void *mm_remap(void *old_addr, size_t old_len, size_t new_len, int flags,
 	/* Moved: guard markers travel with the pages; the new place is not
 	 * registered, so they go. */
 	install_unhide(ns, nlen, 0, false);
+	mprotect(res, nlen, (int)ps_prot(pagestate_get(os)));
 	if (flags & MREMAP_DONTUNMAP) {
 		bool by_prot = false;
 		uint32_t e = pagestate_get(os) & ~(PS_BUSY | PS_PRESENT);
 
-		install_hide(os, oe - os, ps_prot(e), &by_prot);
+		install_hide(os, oe - os, &by_prot);
 		set_entries(os, oe, e | (by_prot ? PS_HIDDEN_PROT : 0));
 	} else {
 		mm_forget(os, oe);
