@@ -385,37 +385,36 @@ static void clear_wp(uintptr_t start, uintptr_t end)
 /*
  * Every piece of [start, end) that a mapping covers must be registered in
  * WP mode; the first that is not ends the walk with ENOENT, the pieces
- * before it already changed.
+ * before it already changed.  Holes are skipped.
  */
 static int writeprotect_vmas(struct uffd_ctx *ctx, uintptr_t start,
 			     uintptr_t end, bool wp)
 {
-	struct mm_vma v[MAX_VMAS];
-	int n = mm_vmas(start, end, v, MAX_VMAS);
 	bool unpopulated = ctx->features & UFFD_FEATURE_WP_UNPOPULATED;
+	bool any = false;
 
-	if (n < 0)
-		return n;
-	if (n == 0)
-		return -ENOENT;
-	if (n > MAX_VMAS)
-		return -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		uintptr_t s = v[i].start > start ? v[i].start : start;
-		uintptr_t e = v[i].end < end ? v[i].end : end;
-		uintptr_t a = s;
+	for (uintptr_t a = start; a < end;) {
+		uintptr_t b = a;
 		int err;
 
-		while (a < e && (pagestate_get(a) & PS_MODE_WP))
-			a += PAGE_SIZE;
-		err = a > s ? mm_writeprotect(s, a, wp, unpopulated, clear_wp)
-			    : 0;
-		if (err)
-			return err;
-		if (a < e)
+		while (b < end && (pagestate_get(b) & PS_MODE_WP))
+			b += PAGE_SIZE;
+		if (b > a) {
+			err = mm_writeprotect(a, b, wp, unpopulated, clear_wp);
+			if (err)
+				return err;
+			any = true;
+			a = b;
+			continue;
+		}
+		/* Not registered for WP: ENOENT unless it is a hole. */
+		while (b < end && !(pagestate_get(b) & PS_MODE_WP))
+			b += PAGE_SIZE;
+		if (mm_vmas(a, b, NULL, 0) != 0)
 			return -ENOENT;
+		a = b;
 	}
-	return 0;
+	return any ? 0 : -ENOENT;
 }
 
 static int do_writeprotect(struct uffd_ctx *ctx, void *arg)

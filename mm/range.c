@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -96,6 +97,82 @@ static bool parse_line(const char *line, struct mm_vma *v)
 	return true;
 }
 
+/*
+ * PROCMAP_QUERY (Linux 6.11) asks the kernel for one mapping by address,
+ * which costs the same however many mappings the process has; reading
+ * /proc/self/maps costs their number, and write protection can multiply
+ * them.
+ */
+struct procmap_query {
+	uint64_t size;
+	uint64_t query_flags;
+	uint64_t query_addr;
+	uint64_t vma_start;
+	uint64_t vma_end;
+	uint64_t vma_flags;
+	uint64_t vma_page_size;
+	uint64_t vma_offset;
+	uint64_t inode;
+	uint32_t dev_major;
+	uint32_t dev_minor;
+	uint32_t vma_name_size;
+	uint32_t build_id_size;
+	uint64_t vma_name_addr;
+	uint64_t build_id_addr;
+};
+
+#define PROCMAP_QUERY                  _IOWR('f', 17, struct procmap_query)
+#define PROCMAP_QUERY_COVERING_OR_NEXT 0x10
+#define PROCMAP_VMA_READABLE           0x1
+#define PROCMAP_VMA_WRITABLE           0x2
+#define PROCMAP_VMA_EXECUTABLE         0x4
+#define PROCMAP_VMA_SHARED             0x8
+
+/* -ENOTTY where the kernel has no PROCMAP_QUERY. */
+static int query_vmas(int fd, uintptr_t start, uintptr_t end,
+		      struct mm_vma *out, int max)
+{
+	char name[4096];
+	int n = 0;
+
+	for (uintptr_t addr = start; addr < end;) {
+		struct procmap_query q;
+
+		memset(&q, 0, sizeof(q));
+		q.size = sizeof(q);
+		q.query_flags = PROCMAP_QUERY_COVERING_OR_NEXT;
+		q.query_addr = addr;
+		q.vma_name_addr = (uintptr_t)name;
+		q.vma_name_size = sizeof(name);
+		if (ioctl(fd, PROCMAP_QUERY, &q) != 0) {
+			if (errno == ENOENT)
+				break;
+			return -errno;
+		}
+		if (q.vma_start >= end)
+			break;
+		if (q.vma_name_size == 0)
+			name[0] = '\0';
+		if (n < max) {
+			out[n].start = q.vma_start;
+			out[n].end = q.vma_end;
+			out[n].prot =
+				(q.vma_flags & PROCMAP_VMA_READABLE ? PROT_READ
+								    : 0) |
+				(q.vma_flags & PROCMAP_VMA_WRITABLE ? PROT_WRITE
+								    : 0) |
+				(q.vma_flags & PROCMAP_VMA_EXECUTABLE
+					 ? PROT_EXEC
+					 : 0);
+			out[n].type = classify(q.vma_flags & PROCMAP_VMA_SHARED,
+					       name);
+		}
+		n++;
+		addr = q.vma_end;
+	}
+	return n;
+}
+
 int mm_vmas(uintptr_t start, uintptr_t end, struct mm_vma *out, int max)
 {
 	char buf[8192], line[4096 + 128];
@@ -106,6 +183,12 @@ int mm_vmas(uintptr_t start, uintptr_t end, struct mm_vma *out, int max)
 	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	n = query_vmas(fd, start, end, out, max);
+	if (n != -ENOTTY && n != -EINVAL) {
+		close(fd);
+		return n;
+	}
+	n = 0;
 	while ((got = read(fd, buf, sizeof(buf))) > 0) {
 		for (ssize_t i = 0; i < got; i++) {
 			struct mm_vma v;
