@@ -26,10 +26,12 @@
 #define EMU_FEATURES                                            \
 	(UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_SIGBUS | \
 	 UFFD_FEATURE_THREAD_ID | UFFD_FEATURE_EXACT_ADDRESS |  \
-	 UFFD_FEATURE_WP_UNPOPULATED)
-#define EMU_RANGE_IOCTLS                                   \
-	((1ULL << _UFFDIO_WAKE) | (1ULL << _UFFDIO_COPY) | \
-	 (1ULL << _UFFDIO_ZEROPAGE) | (1ULL << _UFFDIO_WRITEPROTECT))
+	 UFFD_FEATURE_WP_UNPOPULATED | UFFD_FEATURE_POISON |    \
+	 UFFD_FEATURE_MOVE)
+#define EMU_RANGE_IOCTLS                                       \
+	((1ULL << _UFFDIO_WAKE) | (1ULL << _UFFDIO_COPY) |     \
+	 (1ULL << _UFFDIO_ZEROPAGE) | (1ULL << _UFFDIO_MOVE) | \
+	 (1ULL << _UFFDIO_WRITEPROTECT) | (1ULL << _UFFDIO_POISON))
 
 enum ctx_state { CTX_NEW, CTX_READY, CTX_RELEASED };
 

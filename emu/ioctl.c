@@ -273,12 +273,15 @@ static ssize_t fill_target(uintptr_t dst, size_t len, bool wp)
 	return (ssize_t)missing;
 }
 
-static void publish(uintptr_t start, uintptr_t end, bool wp)
+/* New page states become visible to faulting threads under the waiter
+ * lock, so a fault either sees them or is queued before the wake-up. */
+static void publish(uintptr_t start, uintptr_t end, uint32_t set,
+		    uint32_t clear)
 {
 	sigset_t saved;
 
 	wq_lock(&saved);
-	mm_mark_present(start, end, wp);
+	mm_update(start, end, set, clear);
 	wq_unlock(&saved);
 }
 
@@ -288,7 +291,8 @@ static void publish(uintptr_t start, uintptr_t end, bool wp)
  * a source in registered missing memory takes a userfault as on the kernel
  * and an unreadable source ends the copy where it becomes unreadable.
  */
-static ssize_t fill(uintptr_t dst, const char *src, size_t len, bool wp)
+static ssize_t fill(enum mm_fill_op op, uintptr_t dst, const char *src,
+		    size_t len, bool wp)
 {
 	ssize_t r, readable = (ssize_t)len;
 
@@ -309,10 +313,8 @@ run:
 	mm_lock();
 	r = fill_target(dst, len, wp);
 	if (r >= 0)
-		r = mm_fill(dst, src, len, wp, publish);
+		r = mm_fill(op, dst, src, len, wp, publish);
 	mm_unlock();
-	if (r >= 0 && (size_t)readable < len)
-		return r ? r : -EFAULT;
 	return r;
 }
 
@@ -347,7 +349,7 @@ static int do_copy(struct uffd_ctx *ctx, void *arg)
 	if (!ctx_mm_alive(ctx))
 		return -ESRCH;
 	return finish(ctx, (char *)arg + offsetof(struct uffdio_copy, copy),
-		      fill(c.dst, (const char *)c.src, c.len,
+		      fill(FILL_COPY, c.dst, (const char *)c.src, c.len,
 			   c.mode & UFFDIO_COPY_MODE_WP),
 		      c.dst, c.len, !(c.mode & UFFDIO_COPY_MODE_DONTWAKE));
 }
@@ -366,10 +368,11 @@ static int do_zeropage(struct uffd_ctx *ctx, void *arg)
 		return -EINVAL;
 	if (!ctx_mm_alive(ctx))
 		return -ESRCH;
-	return finish(
-		ctx, (char *)arg + offsetof(struct uffdio_zeropage, zeropage),
-		fill(z.range.start, NULL, z.range.len, false), z.range.start,
-		z.range.len, !(z.mode & UFFDIO_ZEROPAGE_MODE_DONTWAKE));
+	return finish(ctx,
+		      (char *)arg + offsetof(struct uffdio_zeropage, zeropage),
+		      fill(FILL_ZERO, z.range.start, NULL, z.range.len, false),
+		      z.range.start, z.range.len,
+		      !(z.mode & UFFDIO_ZEROPAGE_MODE_DONTWAKE));
 }
 
 static void clear_wp(uintptr_t start, uintptr_t end)
@@ -447,6 +450,104 @@ static int do_writeprotect(struct uffd_ctx *ctx, void *arg)
 	return 0;
 }
 
+static int do_poison(struct uffd_ctx *ctx, void *arg)
+{
+	struct uffdio_poison p;
+	int err;
+
+	if (uaccess_read(&p, arg, offsetof(struct uffdio_poison, updated)))
+		return -EFAULT;
+	err = validate_range(p.range.start, p.range.len);
+	if (err)
+		return err;
+	if (p.mode & ~(uint64_t)UFFDIO_POISON_MODE_DONTWAKE)
+		return -EINVAL;
+	if (!ctx_mm_alive(ctx))
+		return -ESRCH;
+	return finish(
+		ctx, (char *)arg + offsetof(struct uffdio_poison, updated),
+		fill(FILL_POISON, p.range.start, NULL, p.range.len, false),
+		p.range.start, p.range.len,
+		!(p.mode & UFFDIO_POISON_MODE_DONTWAKE));
+}
+
+/* The mapping containing addr, or -ENOENT. */
+static int vma_at(uintptr_t addr, struct mm_vma *v)
+{
+	int n = mm_vmas(addr, addr + 1, v, 1);
+
+	if (n < 0)
+		return n;
+	return n == 1 && v->start <= addr ? 0 : -ENOENT;
+}
+
+/*
+ * The kernel's VMA is where the registration agrees: the run of pages
+ * around addr with the same owner and modes, within the real mapping.
+ */
+static void registered_extent(struct mm_vma *v, uintptr_t addr)
+{
+	const uint32_t same = PS_CTX_MASK | PS_MODES;
+	uint32_t e = pagestate_get(addr) & same;
+	uintptr_t lo = addr & PAGE_MASK, hi = lo + PAGE_SIZE;
+
+	while (lo > v->start && (pagestate_get(lo - PAGE_SIZE) & same) == e)
+		lo -= PAGE_SIZE;
+	while (hi < v->end && (pagestate_get(hi) & same) == e)
+		hi += PAGE_SIZE;
+	v->start = lo;
+	v->end = hi;
+}
+
+/* UFFDIO_MOVE's checks of the two mappings, in the kernel's order. */
+static int move_vmas(struct uffd_ctx *ctx, uintptr_t dst, uintptr_t src,
+		     size_t len)
+{
+	struct mm_vma d, s;
+	int err = vma_at(dst, &d) ?: vma_at(src, &s);
+
+	if (err)
+		return err;
+	registered_extent(&d, dst);
+	registered_extent(&s, src);
+	if (d.type != VMA_ANON || s.type != VMA_ANON)
+		return -EINVAL;
+	if (src + len > s.end || dst + len > d.end)
+		return -EINVAL;
+	if (d.prot != s.prot || !(s.prot & PROT_WRITE))
+		return -EINVAL;
+	if ((pagestate_get(dst) & PS_CTX_MASK) != (uint32_t)ctx->slot)
+		return -EINVAL;
+	return 0;
+}
+
+static int do_move(struct uffd_ctx *ctx, void *arg)
+{
+	struct uffdio_move m;
+	ssize_t r;
+	int err;
+
+	if (uaccess_read(&m, arg, offsetof(struct uffdio_move, move)))
+		return -EFAULT;
+	/* Only the address space the context serves may move its pages. */
+	if (!ctx_mm_alive(ctx))
+		return -EINVAL;
+	err = validate_range(m.dst, m.len) ?: validate_range(m.src, m.len);
+	if (err)
+		return err;
+	if (m.mode & ~(uint64_t)(UFFDIO_MOVE_MODE_DONTWAKE |
+				 UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES))
+		return -EINVAL;
+	mm_lock();
+	r = move_vmas(ctx, m.dst, m.src, m.len);
+	if (r == 0)
+		r = mm_move(m.dst, m.src, m.len,
+			    m.mode & UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES, publish);
+	mm_unlock();
+	return finish(ctx, (char *)arg + offsetof(struct uffdio_move, move), r,
+		      m.dst, m.len, !(m.mode & UFFDIO_MOVE_MODE_DONTWAKE));
+}
+
 /* Generic file ioctls, answered before the userfaultfd ones. */
 static bool generic_ioctl(int fd, unsigned long request, void *arg, int *ret)
 {
@@ -491,6 +592,10 @@ int ctx_ioctl(struct uffd_ctx *ctx, int fd, unsigned long request, void *arg)
 		return do_zeropage(ctx, arg);
 	case UFFDIO_WRITEPROTECT:
 		return do_writeprotect(ctx, arg);
+	case UFFDIO_POISON:
+		return do_poison(ctx, arg);
+	case UFFDIO_MOVE:
+		return do_move(ctx, arg);
 	}
 	return -EINVAL;
 }

@@ -232,31 +232,6 @@ static pid_t current_tid(void)
 	return (pid_t)syscall(SYS_gettid);
 }
 
-/*
- * UFFD_FEATURE_SIGBUS: the access fails with SIGBUS instead of waiting.
- * The signal is queued while blocked, so it arrives as the handler returns,
- * before the access runs again, with the faulting context, as the kernel
- * delivers it.  Like the kernel's forced signal, it cannot be blocked or
- * ignored away: the process then dies of it.
- */
-static void raise_sigbus(uintptr_t addr, ucontext_t *uc)
-{
-	struct sigaction cur;
-	siginfo_t si;
-
-	memset(&si, 0, sizeof(si));
-	si.si_signo = SIGBUS;
-	si.si_code = BUS_ADRERR;
-	si.si_addr = (void *)addr;
-	sigaction(SIGBUS, NULL, &cur);
-	if (sigismember(&uc->uc_sigmask, SIGBUS) == 1 ||
-	    cur.sa_handler == SIG_IGN) {
-		signal(SIGBUS, SIG_DFL);
-		sigdelset(&uc->uc_sigmask, SIGBUS);
-	}
-	syscall(SYS_rt_tgsigqueueinfo, getpid(), current_tid(), SIGBUS, &si);
-}
-
 static void fill_message(struct waiter *w, const struct uffd_ctx *ctx,
 			 uintptr_t addr, bool write, bool wp)
 {
@@ -331,7 +306,8 @@ bool emu_fault(uintptr_t addr, bool write, bool wp, void *ucontext)
 	}
 	if (ctx->features & UFFD_FEATURE_SIGBUS) {
 		wq_unlock_in_handler();
-		raise_sigbus(addr, uc);
+		/* UFFD_FEATURE_SIGBUS: fail instead of waiting. */
+		fault_raise_sigbus(addr, uc, BUS_ADRERR, 0);
 		return true;
 	}
 	w = waiter_alloc();

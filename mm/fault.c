@@ -23,7 +23,9 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include "mm/mm.h"
 
@@ -71,7 +73,7 @@ static bool take_fault(uintptr_t addr, bool write, void *uc)
 {
 	uint32_t entry = pagestate_get(addr);
 
-	if (!(entry & PS_CTX_MASK))
+	if (!entry)
 		return false;
 	if (entry & PS_BUSY) {
 		/* Registration or release in progress: it will finish. */
@@ -79,6 +81,12 @@ static bool take_fault(uintptr_t addr, bool write, void *uc)
 		return true;
 	}
 	if (!access_allowed(entry, write))
+		return false;
+	if (entry & PS_POISON) {
+		fault_raise_poison(addr, uc);
+		return true;
+	}
+	if (!(entry & PS_CTX_MASK))
 		return false;
 	if ((entry & PS_MODE_MISSING) && !(entry & PS_PRESENT)) {
 		retry_addr = 0;
@@ -90,6 +98,53 @@ static bool take_fault(uintptr_t addr, bool write, void *uc)
 	}
 	/* An install or an unprotect in progress. */
 	return retry_later(addr);
+}
+
+static pid_t current_tid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+/*
+ * Makes the access fail with SIGBUS as the kernel's fault does.  The signal
+ * is queued while blocked, so it arrives as the handler returns, before the
+ * access runs again, with the faulting context.  Like the kernel's forced
+ * signal it cannot be blocked or ignored away: the process then dies of
+ * it.
+ */
+void fault_raise_sigbus(uintptr_t addr, void *ucontext, int code, short lsb)
+{
+	ucontext_t *uc = ucontext;
+	struct sigaction cur;
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	si.si_signo = SIGBUS;
+	si.si_code = code;
+	si.si_addr = (void *)addr;
+	si.si_addr_lsb = lsb;
+	sigaction(SIGBUS, NULL, &cur);
+	if (sigismember(&uc->uc_sigmask, SIGBUS) == 1 ||
+	    cur.sa_handler == SIG_IGN) {
+		signal(SIGBUS, SIG_DFL);
+		sigdelset(&uc->uc_sigmask, SIGBUS);
+	}
+	syscall(SYS_rt_tgsigqueueinfo, getpid(), current_tid(), SIGBUS, &si);
+}
+
+/*
+ * A poisoned page reports like hardware memory failure where the kernel
+ * has memory-failure support (BUS_MCEERR_AR with the page shift), and as
+ * a plain address error where it has not, as the running kernel would.
+ */
+static int poison_code = -1;
+
+void fault_raise_poison(uintptr_t addr, void *ucontext)
+{
+	bool mce = poison_code == BUS_MCEERR_AR;
+
+	fault_raise_sigbus(addr, ucontext, mce ? BUS_MCEERR_AR : BUS_ADRERR,
+			   mce ? PAGE_SHIFT : 0);
 }
 
 /* Hands a fault that is not ours to the application's own disposition. */
@@ -173,6 +228,10 @@ int fault_init(void)
 {
 	struct sigaction app_bus, lib, ours;
 
+	/* This sysctl exists only with CONFIG_MEMORY_FAILURE. */
+	poison_code = access("/proc/sys/vm/memory_failure_early_kill", F_OK)
+			      ? BUS_ADRERR
+			      : BUS_MCEERR_AR;
 	sigaction(SIGSEGV, NULL, &app_action);
 	sigaction(SIGBUS, NULL, &app_bus);
 	if (sigsegv_install_handler(on_fault) != 0)

@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -40,6 +41,7 @@
 
 static bool have_guards;
 static int mem_fd = -1;
+static int pagemap_fd = -1;
 
 /*
  * Keeps an internal descriptor out of the low numbers that the program
@@ -84,11 +86,21 @@ static bool probe_guards(void)
 	return ok;
 }
 
-/* /proc/self/mem names the address space it was opened in: reopen after
- * fork. */
+static void open_pagemap(void)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	if (pagemap_fd >= 0)
+		close(pagemap_fd);
+	pagemap_fd = fd < 0 ? -1 : install_hide_fd(fd);
+}
+
+/* /proc/self/mem and pagemap name the address space they were opened in:
+ * reopen after fork. */
 static void reopen_in_child(void)
 {
 	open_mem();
+	open_pagemap();
 }
 
 int install_init(void)
@@ -97,6 +109,7 @@ int install_init(void)
 
 	if (err)
 		return err;
+	open_pagemap();
 	have_guards = probe_guards();
 	pthread_atfork(NULL, NULL, reopen_in_child);
 	return 0;
@@ -210,5 +223,41 @@ int install_populated(uintptr_t start, size_t len, unsigned char *vec)
 		return -errno;
 	for (size_t i = 0; i < len >> PAGE_SHIFT; i++)
 		vec[i] &= 1;
+	return 0;
+}
+
+#define PM_PRESENT   (1ULL << 63)
+#define PM_SWAPPED   (1ULL << 62)
+#define PM_EXCLUSIVE (1ULL << 56)
+
+/*
+ * What kind of populated page is at addr, for UFFDIO_MOVE: this process's
+ * own, shared with another (a fork child), or the shared zero page.
+ * Limitation: the kernel keeps a page shared after a fork until the parent
+ * writes to it, even once the child is gone; the pagemap tells only
+ * whether it is mapped once now, so such a page moves here where the
+ * kernel answers EBUSY.  A page shared with a child whose contents are all
+ * zeros is taken for the zero page.
+ */
+int install_page_kind(uintptr_t addr, int *kind)
+{
+	static const unsigned char zeros[64];
+	uint64_t pm;
+
+	if (pagemap_fd < 0 ||
+	    pread(pagemap_fd, &pm, sizeof(pm),
+		  (off_t)((addr >> PAGE_SHIFT) * sizeof(pm))) != sizeof(pm))
+		return -EFAULT;
+	if (pm & PM_EXCLUSIVE) {
+		*kind = PAGE_OWN;
+		return 0;
+	}
+	*kind = PAGE_SHARED;
+	if (!(pm & PM_PRESENT) || (pm & PM_SWAPPED))
+		return 0;
+	for (size_t off = 0; off < PAGE_SIZE; off += sizeof(zeros))
+		if (memcmp((const char *)addr + off, zeros, sizeof(zeros)))
+			return 0;
+	*kind = PAGE_ZERO;
 	return 0;
 }

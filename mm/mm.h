@@ -41,6 +41,7 @@
 #define PS_BUSY         (1U << 23) /* being changed: a fault just retries */
 #define PS_HIDDEN_PROT  (1U << 24) /* kept missing by PROT_NONE, not a guard */
 #define PS_WP           (1U << 25) /* write-protected: uffd-wp mark or marker */
+#define PS_POISON       (1U << 26) /* poison marker: any access raises SIGBUS */
 
 #define PS_PROT_SHIFT 19
 
@@ -112,9 +113,15 @@ bool reg_next(uintptr_t from, uintptr_t to, unsigned int slot,
 int mm_register(uintptr_t start, uintptr_t end, unsigned int slot,
 		uint32_t modes, unsigned int prot);
 bool mm_unregister(uintptr_t start, uintptr_t end);
-ssize_t mm_fill(uintptr_t dst, const char *src, size_t len, bool wp,
-		void (*publish)(uintptr_t start, uintptr_t end, bool wp));
-void mm_mark_present(uintptr_t start, uintptr_t end, bool wp);
+enum mm_fill_op { FILL_COPY, FILL_ZERO, FILL_POISON };
+typedef void mm_publish_fn(uintptr_t start, uintptr_t end, uint32_t set,
+			   uint32_t clear);
+ssize_t mm_fill(enum mm_fill_op op, uintptr_t dst, const char *src, size_t len,
+		bool wp, mm_publish_fn *publish);
+void mm_update(uintptr_t start, uintptr_t end, uint32_t set, uint32_t clear);
+ssize_t mm_move(uintptr_t dst, uintptr_t src, size_t len, bool allow_holes,
+		mm_publish_fn *publish);
+bool mm_page_empty(uintptr_t addr, uint32_t entry);
 int mm_writeprotect(uintptr_t start, uintptr_t end, bool wp, bool unpopulated,
 		    void (*clear)(uintptr_t start, uintptr_t end));
 void mm_forget(uintptr_t start, uintptr_t end);
@@ -131,6 +138,8 @@ int install_unhide(uintptr_t start, size_t len, unsigned int prot,
 ssize_t install_copy(uintptr_t dst, const void *src, size_t len,
 		     unsigned int prot, bool by_prot);
 int install_hide_fd(int fd);
+enum { PAGE_OWN, PAGE_SHARED, PAGE_ZERO };
+int install_page_kind(uintptr_t addr, int *kind);
 int install_zero(uintptr_t dst, size_t len, unsigned int prot, bool by_prot);
 int install_populated(uintptr_t start, size_t len, unsigned char *vec);
 const char *install_method(void);
@@ -150,6 +159,8 @@ struct sigaction;
 int fault_init(void);
 int fault_sigaction(int sig, const struct sigaction *act,
 		    struct sigaction *oact);
+void fault_raise_sigbus(uintptr_t addr, void *ucontext, int code, short lsb);
+void fault_raise_poison(uintptr_t addr, void *ucontext);
 
 /*
  * What the fault path asks of the userfaultfd layer.  emu_fault() runs

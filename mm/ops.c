@@ -117,7 +117,7 @@ static void drop_missing(uintptr_t start, uintptr_t end)
 				PS_MODE_MISSING | PS_PRESENT | PS_HIDDEN_PROT |
 					PS_PROTS | PS_WP);
 
-		if ((e & PS_MODE_MISSING) && !(e & PS_PRESENT))
+		if ((e & PS_MODE_MISSING) && !(e & (PS_PRESENT | PS_POISON)))
 			install_unhide(a, b - a, page_prot(e & ~PS_HIDDEN_PROT),
 				       e & PS_HIDDEN_PROT);
 		a = b;
@@ -149,12 +149,35 @@ int mm_register(uintptr_t start, uintptr_t end, unsigned int slot,
 	return err;
 }
 
+/*
+ * Forgets the registration of [start, end).  Poison markers outlive it, as
+ * on the kernel: those pages keep an entry of their own.
+ */
+static void keep_poison_release(uintptr_t start, uintptr_t end)
+{
+	bool poison = false;
+
+	for (uintptr_t a = start; a < end && !poison; a += PAGE_SIZE)
+		poison = pagestate_get(a) & PS_POISON;
+	if (!poison) {
+		pagestate_release(start, end - start);
+		return;
+	}
+	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
+		uint32_t e = pagestate_get(a);
+
+		pagestate_set(a, e & PS_POISON ? e & (PS_POISON | PS_PROTS |
+						      PS_HIDDEN_PROT)
+					       : 0);
+	}
+}
+
 static void mark_busy(uintptr_t start, uintptr_t end)
 {
 	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
 		uint32_t e = pagestate_get(a);
 
-		if (e & PS_CTX_MASK)
+		if (e)
 			pagestate_set(a, e | PS_BUSY);
 	}
 }
@@ -180,46 +203,93 @@ bool mm_unregister(uintptr_t start, uintptr_t end)
 			mprotect((void *)a, b - a, (int)ps_prot(e));
 		a = b;
 	}
-	pagestate_release(start, end - start);
+	keep_poison_release(start, end);
 	reg_remove(start, end);
 	return missing;
 }
 
 /*
- * Fills missing pages from dst upward, from src or with zeros, stopping at
- * the first page that is not empty (EEXIST) or a failure.  A zero page
- * needs a strictly empty entry; a copy may replace a write-protect marker.
- * wp leaves the new pages write-protected.  Returns the bytes filled, or a
- * negative errno when none was.  publish() marks each filled run
- * populated; the caller makes that atomic with its wake-ups.
+ * Whether the page at addr is empty: no page and no marker.  The entry
+ * knows for pages in MISSING mode; for others the system is asked.
  */
-ssize_t mm_fill(uintptr_t dst, const char *src, size_t len, bool wp,
-		void (*publish)(uintptr_t start, uintptr_t end, bool wp))
+bool mm_page_empty(uintptr_t addr, uint32_t entry)
 {
+	unsigned char vec;
+
+	if (entry & (PS_POISON | PS_WP | PS_PRESENT))
+		return false;
+	if (entry & PS_MODE_MISSING)
+		return true;
+	return install_populated(addr, PAGE_SIZE, &vec) == 0 && !vec;
+}
+
+/* What a fill may replace: COPY overwrites markers, the others do not. */
+static bool fillable(enum mm_fill_op op, uintptr_t addr, uint32_t e)
+{
+	if (op == FILL_COPY && (e & (PS_POISON | PS_WP)) && !(e & PS_PRESENT))
+		return true;
+	return mm_page_empty(addr, e);
+}
+
+static ssize_t fill_run(enum mm_fill_op op, uintptr_t a, uintptr_t b,
+			const char *src, uint32_t after, bool hidden)
+{
+	bool by_prot = hidden;
+
+	switch (op) {
+	case FILL_COPY:
+		return install_copy(a, src, b - a, page_prot(after), hidden);
+	case FILL_ZERO:
+		return install_zero(a, b - a, page_prot(after), hidden)
+			       ?: (ssize_t)(b - a);
+	case FILL_POISON:
+		if (!(after & PS_MODE_MISSING)) {
+			int err = install_hide(a, b - a, &by_prot);
+
+			if (err)
+				return err;
+		}
+		return (ssize_t)(b - a);
+	}
+	return -EINVAL;
+}
+
+/*
+ * UFFDIO_COPY, ZEROPAGE and POISON from dst upward: fills pages until the
+ * first that is not empty (EEXIST) or a failure.  wp leaves copied pages
+ * write-protected.  Returns the bytes done, or a negative errno when none
+ * was.  publish() records each run's new state; the caller makes that
+ * atomic with its wake-ups.
+ */
+ssize_t mm_fill(enum mm_fill_op op, uintptr_t dst, const char *src, size_t len,
+		bool wp, mm_publish_fn *publish)
+{
+	const uint32_t same = PS_PRESENT | PS_HIDDEN_PROT | PS_PROTS | PS_WP |
+			      PS_POISON | PS_MODES;
 	uintptr_t end = dst + len, a = dst;
 
 	while (a < end) {
-		uint32_t e = pagestate_get(a);
-		uint32_t after = (e | PS_PRESENT | (wp ? PS_WP : 0)) &
-				 ~PS_HIDDEN_PROT & ~(wp ? 0 : PS_WP);
-		uintptr_t b;
+		uint32_t e = pagestate_get(a), set, clear, after;
+		uintptr_t b = a + PAGE_SIZE;
 		ssize_t r;
 
-		if ((e & PS_PRESENT) || !(e & PS_MODE_MISSING) ||
-		    (!src && (e & PS_WP)))
+		if (!fillable(op, a, e))
 			return a > dst ? (ssize_t)(a - dst) : -EEXIST;
-		b = run_end(a, end,
-			    PS_PRESENT | PS_HIDDEN_PROT | PS_PROTS | PS_WP);
-		if (src)
-			r = install_copy(a, src + (a - dst), b - a,
-					 page_prot(after), e & PS_HIDDEN_PROT);
-		else
-			r = install_zero(a, b - a, page_prot(after),
-					 e & PS_HIDDEN_PROT)
-				    ?: (ssize_t)(b - a);
+		if (e & PS_MODE_MISSING)
+			b = run_end(a, end, same);
+		if (op == FILL_POISON) {
+			set = PS_POISON;
+			clear = PS_PRESENT;
+		} else {
+			set = PS_PRESENT | (wp ? PS_WP : 0);
+			clear = PS_HIDDEN_PROT | PS_POISON | (wp ? 0 : PS_WP);
+		}
+		after = (e & ~clear) | set;
+		r = fill_run(op, a, b, src ? src + (a - dst) : NULL, after,
+			     e & PS_HIDDEN_PROT);
 		if (r < 0)
 			return a > dst ? (ssize_t)(a - dst) : r;
-		publish(a, a + (uintptr_t)r, wp);
+		publish(a, a + (uintptr_t)r, set, clear);
 		a += (uintptr_t)r;
 		if (a < b)
 			break;
@@ -227,14 +297,76 @@ ssize_t mm_fill(uintptr_t dst, const char *src, size_t len, bool wp,
 	return (ssize_t)(a - dst);
 }
 
-/* Marks [start, end) populated.  The caller holds the waiter lock. */
-void mm_mark_present(uintptr_t start, uintptr_t end, bool wp)
+/* Sets and clears entry bits over [start, end). */
+void mm_update(uintptr_t start, uintptr_t end, uint32_t set, uint32_t clear)
 {
-	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
-		uint32_t e = pagestate_get(a) & ~(PS_HIDDEN_PROT | PS_WP);
+	for (uintptr_t a = start; a < end; a += PAGE_SIZE)
+		pagestate_set(a, (pagestate_get(a) & ~clear) | set);
+}
 
-		pagestate_set(a, e | PS_PRESENT | (wp ? PS_WP : 0));
+/*
+ * UFFDIO_MOVE from src to dst, page by page: dst must be empty (EEXIST),
+ * src populated (ENOENT, unless allow_holes lets a hole count as moved)
+ * and owned by this process alone (EBUSY).  The page's contents go to dst
+ * atomically, then src becomes empty: missing again where it is registered
+ * in MISSING mode.
+ * Limitation: between the two steps the contents are at both places, and
+ * a write to src in that window is lost, where the kernel moves the page
+ * in one step.
+ */
+ssize_t mm_move(uintptr_t dst, uintptr_t src, size_t len, bool allow_holes,
+		mm_publish_fn *publish)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		uintptr_t d = dst + done, s = src + done;
+		uint32_t de = pagestate_get(d), se = pagestate_get(s);
+		int kind = 0;
+		ssize_t r;
+
+		if (!mm_page_empty(d, de))
+			return done ? (ssize_t)done : -EEXIST;
+		if (!(se & PS_POISON) && mm_page_empty(s, se & ~PS_WP)) {
+			if (!allow_holes)
+				return done ? (ssize_t)done : -ENOENT;
+			done += PAGE_SIZE;
+			continue;
+		}
+		if (se & PS_POISON)
+			return done ? (ssize_t)done : -EBUSY;
+		r = install_page_kind(s, &kind);
+		if (r < 0 || kind == PAGE_SHARED)
+			return done ? (ssize_t)done : (r < 0 ? r : -EBUSY);
+		if (kind == PAGE_ZERO)
+			r = install_zero(d, PAGE_SIZE, ps_prot(de),
+					 de & PS_HIDDEN_PROT)
+				    ?: (ssize_t)PAGE_SIZE;
+		else
+			r = install_copy(d, (const void *)s, PAGE_SIZE,
+					 ps_prot(de), de & PS_HIDDEN_PROT);
+		if (r < 0)
+			return done ? (ssize_t)done : r;
+		publish(d, d + PAGE_SIZE, PS_PRESENT,
+			PS_HIDDEN_PROT | PS_WP | PS_POISON);
+		if ((se & PS_CTX_MASK) && (se & PS_MODE_MISSING)) {
+			bool by_prot;
+
+			install_hide(s, PAGE_SIZE, &by_prot);
+			mm_update(s, s + PAGE_SIZE,
+				  by_prot ? PS_HIDDEN_PROT : 0,
+				  PS_PRESENT | PS_WP);
+		} else {
+			madvise((void *)s, PAGE_SIZE, MADV_DONTNEED);
+			if (se & PS_WP) {
+				mm_update(s, s + PAGE_SIZE, 0, PS_WP);
+				mprotect((void *)s, PAGE_SIZE,
+					 (int)ps_prot(se));
+			}
+		}
+		done += PAGE_SIZE;
 	}
+	return (ssize_t)done;
 }
 
 /*
@@ -303,14 +435,22 @@ int mm_discard(uintptr_t start, uintptr_t end)
 {
 	for (uintptr_t a = start; a < end;) {
 		uint32_t e = pagestate_get(a);
-		uintptr_t b = run_end(a, end,
-				      PS_CTX_MASK | PS_MODES | PS_PROTS |
-					      PS_PRESENT | PS_WP);
+		uintptr_t b =
+			run_end(a, end,
+				PS_CTX_MASK | PS_MODES | PS_PROTS | PS_PRESENT |
+					PS_WP | PS_POISON | PS_HIDDEN_PROT);
 		uint32_t after = e & ~(PS_PRESENT | PS_WP);
 		bool by_prot;
 		int err;
 
-		if ((e & PS_MODE_MISSING) && (e & PS_PRESENT)) {
+		if (e & PS_POISON) {
+			/* Discarding removes a poison marker. */
+			if (!(e & PS_MODE_MISSING))
+				install_unhide(a, b - a, ps_prot(e),
+					       e & PS_HIDDEN_PROT);
+			set_entries(a, b,
+				    e & PS_MODE_MISSING ? e & ~PS_POISON : 0);
+		} else if ((e & PS_MODE_MISSING) && (e & PS_PRESENT)) {
 			set_entries(a, b, e | PS_BUSY);
 			err = install_hide(a, b - a, &by_prot);
 			set_entries(a, b,
@@ -338,7 +478,7 @@ void mm_protect(uintptr_t start, uintptr_t end, unsigned int prot)
 	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
 		uint32_t e = pagestate_get(a);
 
-		if (!(e & PS_CTX_MASK))
+		if (!e)
 			continue;
 		e = (e & ~PS_PROTS) | ((uint32_t)prot << PS_PROT_SHIFT);
 		pagestate_set(a, e);
