@@ -65,7 +65,9 @@ static void fork_child(void)
 		ctx->foreign = true;
 		ctx->unread.head = ctx->unread.tail = NULL;
 		ctx->read.head = ctx->read.tail = NULL;
+		ctx->events.head = ctx->events.tail = NULL;
 		ctx->pending = 0;
+		ctx->pending_events = 0;
 	}
 	wq_unlock(&fork_mask);
 	while (reg_next(0, UINTPTR_MAX, 0, &r))

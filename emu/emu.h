@@ -27,7 +27,8 @@
 	(UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_SIGBUS | \
 	 UFFD_FEATURE_THREAD_ID | UFFD_FEATURE_EXACT_ADDRESS |  \
 	 UFFD_FEATURE_WP_UNPOPULATED | UFFD_FEATURE_POISON |    \
-	 UFFD_FEATURE_MOVE)
+	 UFFD_FEATURE_MOVE | UFFD_FEATURE_EVENT_REMAP |         \
+	 UFFD_FEATURE_EVENT_REMOVE | UFFD_FEATURE_EVENT_UNMAP)
 #define EMU_RANGE_IOCTLS                                       \
 	((1ULL << _UFFDIO_WAKE) | (1ULL << _UFFDIO_COPY) |     \
 	 (1ULL << _UFFDIO_ZEROPAGE) | (1ULL << _UFFDIO_MOVE) | \
@@ -47,6 +48,7 @@ struct waiter {
 	uint64_t address; /* the reported address, for wake matching */
 	struct uffd_msg msg;
 	bool unread;
+	bool event;             /* an event's raiser, not a faulting thread */
 	_Atomic uint32_t woken; /* futex word */
 };
 
@@ -74,7 +76,11 @@ struct uffd_ctx {
 	/* Under the waiter lock. */
 	struct waiter_list unread;
 	struct waiter_list read;
-	unsigned long pending;
+	struct waiter_list events; /* events not read yet */
+	unsigned long pending;     /* unread fault messages */
+	unsigned long pending_events;
+	/* Non-cooperative events prepared and not yet resumed from. */
+	_Atomic int mmap_changing;
 	_Atomic uint32_t msg_seq; /* futex for blocked readers */
 };
 
@@ -113,11 +119,30 @@ ssize_t msgq_read(struct uffd_ctx *ctx, int fd, const struct iovec *iov,
 void msgq_update_ready(struct uffd_ctx *ctx);
 void msgq_set_nonblock(struct uffd_ctx *ctx, bool nonblock);
 bool msgq_initialize(struct uffd_ctx *ctx, uint64_t features);
+void msgq_event(struct uffd_ctx *ctx, const struct uffd_msg *msg);
 short msgq_poll_events(struct uffd_ctx *ctx);
 int msgq_fdinfo(struct uffd_ctx *ctx, char *buf, size_t len);
 
 /* ioctl.c */
 int ctx_ioctl(struct uffd_ctx *ctx, int fd, unsigned long request, void *arg);
+
+/* events.c */
+#define EVENT_BATCH 64
+struct event_batch {
+	int n;
+	struct {
+		struct uffd_ctx *ctx;
+		struct uffd_msg msg;
+	} ev[EVENT_BATCH];
+};
+int events_owners(uintptr_t start, uintptr_t end, unsigned int *slots, int max);
+void events_unmap(struct event_batch *b, const unsigned int *slots, int n,
+		  uintptr_t start, uintptr_t end);
+void events_remap(struct event_batch *b, const unsigned int *slots, int n,
+		  uintptr_t from, uintptr_t to, uint64_t len);
+void events_remove(struct event_batch *b, uintptr_t start, uintptr_t end);
+void events_deliver(struct event_batch *b);
+bool events_keep_on_remap(unsigned int slot);
 
 /* Releases every registration of ctx (close, fork child). */
 void ctx_unregister_all(struct uffd_ctx *ctx);

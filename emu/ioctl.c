@@ -333,11 +333,29 @@ static int finish(struct uffd_ctx *ctx, void *field, ssize_t r, uint64_t dst,
 	return (uint64_t)r == len ? 0 : -EAGAIN;
 }
 
+/*
+ * A non-cooperative event is in flight: the resolving ioctls fail EAGAIN,
+ * writing -EAGAIN to their field first, as the kernel does since 6.15.
+ */
+static int changing(struct uffd_ctx *ctx, void *field)
+{
+	int64_t v = -EAGAIN;
+
+	if (!atomic_load(&ctx->mmap_changing))
+		return 0;
+	if (field && uaccess_write(field, &v, sizeof(v)))
+		return -EFAULT;
+	return -EAGAIN;
+}
+
 static int do_copy(struct uffd_ctx *ctx, void *arg)
 {
 	struct uffdio_copy c;
-	int err;
+	int err =
+		changing(ctx, (char *)arg + offsetof(struct uffdio_copy, copy));
 
+	if (err)
+		return err;
 	if (uaccess_read(&c, arg, offsetof(struct uffdio_copy, copy)))
 		return -EFAULT;
 	err = validate_len(c.src, c.len) ?: validate_range(c.dst, c.len);
@@ -357,8 +375,11 @@ static int do_copy(struct uffd_ctx *ctx, void *arg)
 static int do_zeropage(struct uffd_ctx *ctx, void *arg)
 {
 	struct uffdio_zeropage z;
-	int err;
+	int err = changing(
+		ctx, (char *)arg + offsetof(struct uffdio_zeropage, zeropage));
 
+	if (err)
+		return err;
 	if (uaccess_read(&z, arg, offsetof(struct uffdio_zeropage, zeropage)))
 		return -EFAULT;
 	err = validate_range(z.range.start, z.range.len);
@@ -424,8 +445,10 @@ static int do_writeprotect(struct uffd_ctx *ctx, void *arg)
 {
 	struct uffdio_writeprotect w;
 	bool wp;
-	int err;
+	int err = changing(ctx, NULL);
 
+	if (err)
+		return err;
 	if (uaccess_read(&w, arg, sizeof(w)))
 		return -EFAULT;
 	err = validate_range(w.range.start, w.range.len);
@@ -453,8 +476,11 @@ static int do_writeprotect(struct uffd_ctx *ctx, void *arg)
 static int do_poison(struct uffd_ctx *ctx, void *arg)
 {
 	struct uffdio_poison p;
-	int err;
+	int err = changing(
+		ctx, (char *)arg + offsetof(struct uffdio_poison, updated));
 
+	if (err)
+		return err;
 	if (uaccess_read(&p, arg, offsetof(struct uffdio_poison, updated)))
 		return -EFAULT;
 	err = validate_range(p.range.start, p.range.len);
@@ -525,8 +551,11 @@ static int do_move(struct uffd_ctx *ctx, void *arg)
 {
 	struct uffdio_move m;
 	ssize_t r;
-	int err;
+	int err =
+		changing(ctx, (char *)arg + offsetof(struct uffdio_move, move));
 
+	if (err)
+		return err;
 	if (uaccess_read(&m, arg, offsetof(struct uffdio_move, move)))
 		return -EFAULT;
 	/* Only the address space the context serves may move its pages. */

@@ -119,7 +119,8 @@ static bool ctx_ready(const struct uffd_ctx *ctx)
 
 	if (state == CTX_RELEASED)
 		return false;
-	return state == CTX_NEW || !ctx->nonblock || ctx->pending > 0;
+	return state == CTX_NEW || !ctx->nonblock ||
+	       ctx->pending + ctx->pending_events > 0;
 }
 
 /*
@@ -222,7 +223,7 @@ short msgq_poll_events(struct uffd_ctx *ctx)
 	if (atomic_load(&ctx->state) == CTX_NEW || !ctx->nonblock)
 		ev = POLLERR;
 	else
-		ev = ctx->pending ? POLLIN : 0;
+		ev = ctx->pending + ctx->pending_events ? POLLIN : 0;
 	wq_unlock(&saved);
 	return ev;
 }
@@ -391,9 +392,70 @@ unsigned long msgq_wake_range(struct uffd_ctx *ctx, uint64_t start,
 	return n;
 }
 
+/* Release: every faulting thread resumes, every event is dropped. */
 void msgq_wake_all(struct uffd_ctx *ctx)
 {
+	sigset_t saved;
+
 	msgq_wake_range(ctx, 0, UINT64_MAX);
+	wq_lock(&saved);
+	while (ctx->events.head) {
+		struct waiter *w = ctx->events.head;
+
+		list_remove(&ctx->events, w);
+		atomic_store(&w->woken, 1);
+		futex(&w->woken, FUTEX_WAKE_PRIVATE, 1, NULL);
+	}
+	ctx->pending_events = 0;
+	wq_unlock(&saved);
+}
+
+/*
+ * Delivers a non-cooperative event and waits until the monitor has read
+ * it, as the kernel makes the thread that changed the memory wait.  The
+ * caller raised mmap_changing when it prepared the event; it drops here,
+ * once the thread resumes.  Only a fatal signal ends the wait on the
+ * kernel, so every signal stays blocked meanwhile.  A released context
+ * takes no event.
+ */
+void msgq_event(struct uffd_ctx *ctx, const struct uffd_msg *msg)
+{
+	sigset_t saved, all;
+	struct waiter *w = NULL;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &saved);
+	for (;;) {
+		wq_lock_in_handler();
+		if (atomic_load(&ctx->state) == CTX_RELEASED ||
+		    (w = waiter_alloc()))
+			break;
+		wq_unlock_in_handler();
+		sched_yield();
+	}
+	if (w) {
+		w->ctx = ctx;
+		w->event = true;
+		w->unread = false;
+		w->msg = *msg;
+		atomic_store(&w->woken, 0);
+		list_append(&ctx->events, w);
+		ctx->pending_events++;
+		atomic_fetch_add(&ctx->msg_seq, 1);
+		set_ready(ctx, true);
+	}
+	wq_unlock_in_handler();
+	if (w) {
+		futex(&ctx->msg_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
+		while (!atomic_load(&w->woken))
+			futex(&w->woken, FUTEX_WAIT_PRIVATE, 0, NULL);
+		wq_lock_in_handler();
+		w->event = false;
+		waiter_free(w);
+		wq_unlock_in_handler();
+	}
+	atomic_fetch_sub(&ctx->mmap_changing, 1);
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 }
 
 /* Takes the oldest unread message, or returns false. */
@@ -411,6 +473,15 @@ static bool take_message(struct uffd_ctx *ctx, struct uffd_msg *msg,
 		w->unread = false;
 		ctx->pending--;
 		*msg = w->msg;
+		set_ready(ctx, false);
+	} else if ((w = ctx->events.head)) {
+		/* Faults first, then events; reading one lets its raiser
+		 * go on. */
+		list_remove(&ctx->events, w);
+		ctx->pending_events--;
+		*msg = w->msg;
+		atomic_store(&w->woken, 1);
+		futex(&w->woken, FUTEX_WAKE_PRIVATE, 1, NULL);
 		set_ready(ctx, false);
 	}
 	*seq = atomic_load(&ctx->msg_seq);

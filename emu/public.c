@@ -252,31 +252,86 @@ static bool page_range(void *addr, size_t len, uintptr_t *start, uintptr_t *end)
 	return *end > *start;
 }
 
+/*
+ * Forgets registered memory the program unmapped or mapped over, and
+ * prepares the UNMAP events of its owners.  mm_lock held.
+ */
+static void unmapped(struct event_batch *b, const unsigned int *slots, int n,
+		     uintptr_t start, uintptr_t end)
+{
+	events_unmap(b, slots, n, start, end);
+	mm_forget(start, end);
+}
+
 API int uffdemu_munmap(void *addr, size_t len)
 {
+	unsigned int slots[EVENT_BATCH];
+	struct event_batch b = {0};
 	uintptr_t start, end;
-	int r;
+	int r, n;
 
 	if (!page_range(addr, len, &start, &end))
 		return munmap(addr, len);
 	mm_lock();
+	n = events_owners(start, end, slots, EVENT_BATCH);
 	r = munmap(addr, len);
 	if (r == 0)
-		mm_forget(start, end);
+		unmapped(&b, slots, n, start, end);
 	mm_unlock();
+	events_deliver(&b);
 	return r;
 }
 
+/*
+ * mmap(2).  A fixed mapping over registered memory replaces it, as an
+ * unmap would.
+ */
+API void *uffdemu_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		       off_t offset)
+{
+	unsigned int slots[EVENT_BATCH];
+	struct event_batch b = {0};
+	uintptr_t start, end;
+	void *r;
+	int n;
+
+	if (!(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) ||
+	    !page_range(addr, len, &start, &end))
+		return mmap(addr, len, prot, flags, fd, offset);
+	mm_lock();
+	n = events_owners(start, end, slots, EVENT_BATCH);
+	r = mmap(addr, len, prot, flags, fd, offset);
+	if (r != MAP_FAILED && n)
+		unmapped(&b, slots, n, start, end);
+	mm_unlock();
+	events_deliver(&b);
+	return r;
+}
+
+/*
+ * madvise(2).  Discarding registered memory tells the owners first
+ * (UFFD_EVENT_REMOVE) and waits for them, as the kernel does; the pages go
+ * after that, and registered MISSING pages are missing again.
+ * Limitation: MADV_FREE leaves the pages populated in the emulator's
+ * picture; if the system reclaims them they read as zeros without a fault.
+ */
 API int uffdemu_madvise(void *addr, size_t len, int advice)
 {
+	struct event_batch b = {0};
 	uintptr_t start, end;
 	int r;
 
 	if (!page_range(addr, len, &start, &end) ||
-	    (advice != MADV_DONTNEED && advice != MADV_DONTNEED_LOCKED))
+	    (advice != MADV_DONTNEED && advice != MADV_DONTNEED_LOCKED &&
+	     advice != MADV_FREE))
 		return madvise(addr, len, advice);
 	mm_lock();
-	r = mm_discard(start, end);
+	events_remove(&b, start, end);
+	mm_unlock();
+	events_deliver(&b);
+
+	mm_lock();
+	r = advice == MADV_FREE ? 0 : mm_discard(start, end);
 	if (r == 0)
 		r = madvise(addr, len, advice);
 	else
@@ -300,14 +355,42 @@ API int uffdemu_mprotect(void *addr, size_t len, int prot)
 	return r;
 }
 
+/*
+ * mremap(2).  The owners of moved memory hear UNMAP for a registered
+ * destination it replaced, REMAP, then UNMAP of the old range; shrinking
+ * in place unmaps the tail.
+ */
 API void *uffdemu_mremap(void *old_addr, size_t old_len, size_t new_len,
 			 int flags, void *new_addr)
 {
+	uintptr_t os = (uintptr_t)old_addr, oe, ns, fixed = 0;
+	unsigned int slots[EVENT_BATCH], dslots[EVENT_BATCH];
+	size_t nlen = (new_len + PAGE_SIZE - 1) & PAGE_MASK;
+	struct event_batch b = {0};
+	int n, dn = 0;
 	void *r;
 
+	if (!page_range(old_addr, old_len ? old_len : 1, &os, &oe))
+		return mremap(old_addr, old_len, new_len, flags, new_addr);
 	mm_lock();
-	r = mm_remap(old_addr, old_len, new_len, flags, new_addr);
+	n = events_owners(os, oe, slots, EVENT_BATCH);
+	if ((flags & MREMAP_FIXED) && nlen) {
+		fixed = (uintptr_t)new_addr;
+		dn = events_owners(fixed, fixed + nlen, dslots, EVENT_BATCH);
+	}
+	r = mm_remap(old_addr, old_len, new_len, flags, new_addr,
+		     events_keep_on_remap);
+	ns = (uintptr_t)r;
+	if (r != MAP_FAILED && ns != os) {
+		events_unmap(&b, dslots, dn, fixed, fixed + nlen);
+		events_remap(&b, slots, n, os, ns, old_len);
+		if (!(flags & MREMAP_DONTUNMAP))
+			events_unmap(&b, slots, n, os, oe);
+	} else if (r != MAP_FAILED && os + nlen < oe) {
+		events_unmap(&b, slots, n, os + nlen, oe);
+	}
 	mm_unlock();
+	events_deliver(&b);
 	return r;
 }
 

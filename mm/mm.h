@@ -128,7 +128,7 @@ void mm_forget(uintptr_t start, uintptr_t end);
 int mm_discard(uintptr_t start, uintptr_t end);
 void mm_protect(uintptr_t start, uintptr_t end, unsigned int prot);
 void *mm_remap(void *old_addr, size_t old_len, size_t new_len, int flags,
-	       void *new_addr);
+	       void *new_addr, bool (*keep)(unsigned int slot));
 
 /* install.c: how missing pages are hidden and pages installed. */
 int install_init(void);

@@ -521,14 +521,46 @@ static void grow_registered(uintptr_t old_end, uintptr_t new_end)
 	reg_add(old_end, new_end, slot);
 }
 
+static void move_registration(uintptr_t os, uintptr_t oe, uintptr_t ns,
+			      size_t nlen, bool (*keep)(unsigned int slot))
+{
+	struct mm_reg r;
+	bool kept_last = false;
+
+	if (pagestate_reserve(ns, nlen))
+		return;
+	for (uintptr_t a = os; reg_next(a, oe, 0, &r); a = r.end) {
+		uintptr_t n0 = ns + (r.start - os), n1 = ns + (r.end - os);
+
+		if (n1 > ns + nlen)
+			n1 = ns + nlen;
+		if (n0 >= n1)
+			break;
+		if (keep(r.slot)) {
+			for (uintptr_t p = n0; p < n1; p += PAGE_SIZE)
+				pagestate_set(p, pagestate_get(os + (p - ns)) &
+							 ~PS_BUSY);
+			reg_add(n0, n1, r.slot);
+			kept_last = r.end == oe;
+		} else {
+			install_unhide(n0, n1 - n0, 0, false);
+			mprotect((void *)n0, n1 - n0,
+				 (int)ps_prot(pagestate_get(r.start)));
+			kept_last = false;
+		}
+	}
+	if (kept_last && ns + (oe - os) < ns + nlen)
+		grow_registered(ns + (oe - os), ns + nlen);
+}
+
 /*
- * mremap() of registered memory, as the kernel does it without
- * UFFD_FEATURE_EVENT_REMAP: memory that moves arrives unregistered, the old
- * range of MREMAP_DONTUNMAP stays registered and empty, growth in place is
- * registered like the rest.
+ * mremap() of registered memory, as the kernel does it: memory that moves
+ * stays registered where keep() says its owner has UFFD_FEATURE_EVENT_REMAP
+ * and arrives unregistered elsewhere, the old range of MREMAP_DONTUNMAP
+ * stays registered and empty, growth in place is registered like the rest.
  */
 void *mm_remap(void *old_addr, size_t old_len, size_t new_len, int flags,
-	       void *new_addr)
+	       void *new_addr, bool (*keep)(unsigned int slot))
 {
 	uintptr_t os = (uintptr_t)old_addr;
 	uintptr_t oe = os + ((old_len + PAGE_SIZE - 1) & PAGE_MASK);
@@ -563,10 +595,12 @@ void *mm_remap(void *old_addr, size_t old_len, size_t new_len, int flags,
 			grow_registered(oe, os + nlen);
 		return res;
 	}
-	/* Moved: guard markers travel with the pages; the new place is not
-	 * registered, so they go. */
-	install_unhide(ns, nlen, 0, false);
-	mprotect(res, nlen, (int)ps_prot(pagestate_get(os)));
+	/*
+	 * Moved.  Guard markers and protections travel with the pages; where
+	 * the owner keeps its registration the entries follow them, elsewhere
+	 * the new place is ordinary memory.
+	 */
+	move_registration(os, oe, ns, nlen, keep);
 	if (flags & MREMAP_DONTUNMAP) {
 		bool by_prot = false;
 		uint32_t e = pagestate_get(os) & ~(PS_BUSY | PS_PRESENT);

@@ -55,6 +55,8 @@ int uffdemu_fcntl(int fd, int cmd, long arg);
 int uffdemu_poll(struct pollfd *fds, nfds_t nfds, int timeout);
 
 /* Memory operations the emulator must see. */
+void *uffdemu_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		   off_t offset);
 int uffdemu_munmap(void *addr, size_t len);
 void *uffdemu_mremap(void *old_addr, size_t old_len, size_t new_len, int flags,
 		     void *new_addr);
