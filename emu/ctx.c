@@ -161,6 +161,8 @@ struct uffd_ctx *ctx_create(int flags, int *fd_out)
 	ctx->flags = flags;
 	ctx->pid = getpid();
 	ctx->nonblock = flags & O_NONBLOCK;
+	atomic_store(&ctx->reader_cpu, -1);
+	atomic_store(&ctx->fault_cpu, -1);
 	atomic_store(&ctx->users, 1);
 	atomic_store(&ctx->mem_refs, 1);
 	atomic_store(&ctx->state, CTX_NEW);

@@ -50,6 +50,7 @@ struct waiter {
 	bool unread;
 	bool event;             /* an event's raiser, not a faulting thread */
 	_Atomic uint32_t woken; /* futex word */
+	_Atomic uint32_t sleeping; /* in futex_wait: the waker must call */
 };
 
 struct waiter_list {
@@ -82,6 +83,10 @@ struct uffd_ctx {
 	/* Non-cooperative events prepared and not yet resumed from. */
 	_Atomic int mmap_changing;
 	_Atomic uint32_t msg_seq; /* futex for blocked readers */
+	_Atomic int readers_waiting;
+	/* Where the two ends last ran: spinning helps only across CPUs. */
+	_Atomic int reader_cpu;
+	_Atomic int fault_cpu;
 };
 
 /* fdtab.c: descriptor number to object, O(1), safe in a signal handler. */
@@ -111,8 +116,9 @@ void wq_lock(sigset_t *saved);
 void wq_unlock(const sigset_t *saved);
 void wq_lock_in_handler(void);
 void wq_unlock_in_handler(void);
-unsigned long msgq_wake_range(struct uffd_ctx *ctx, uint64_t start,
-			      uint64_t len);
+void msgq_wake_range(struct uffd_ctx *ctx, uint64_t start, uint64_t len);
+void msgq_publish(struct uffd_ctx *ctx, uintptr_t start, uintptr_t end,
+		  uint32_t set, uint32_t clear, bool wake);
 void msgq_wake_all(struct uffd_ctx *ctx);
 ssize_t msgq_read(struct uffd_ctx *ctx, int fd, const struct iovec *iov,
 		  int iovcnt);
@@ -121,6 +127,7 @@ void msgq_set_nonblock(struct uffd_ctx *ctx, bool nonblock);
 bool msgq_initialize(struct uffd_ctx *ctx, uint64_t features);
 void msgq_event(struct uffd_ctx *ctx, const struct uffd_msg *msg);
 short msgq_poll_events(struct uffd_ctx *ctx);
+bool msgq_spin_until_ready(struct uffd_ctx *ctx);
 int msgq_fdinfo(struct uffd_ctx *ctx, char *buf, size_t len);
 
 /* ioctl.c */

@@ -273,16 +273,36 @@ static ssize_t fill_target(uintptr_t dst, size_t len, bool wp)
 	return (ssize_t)missing;
 }
 
-/* New page states become visible to faulting threads under the waiter
- * lock, so a fault either sees them or is queued before the wake-up. */
-static void publish(uintptr_t start, uintptr_t end, uint32_t set,
+/* One resolving ioctl in progress: where its result goes, whom it wakes. */
+struct resolve {
+	struct uffd_ctx *ctx;
+	void *field;
+	bool wake;
+};
+
+/*
+ * The kernel writes the field after the fill and wakes only when that
+ * write succeeded.  The emulator wakes as each run is published, so it
+ * checks first that the field can be written.
+ */
+static void resolve_init(struct resolve *res, struct uffd_ctx *ctx, void *field,
+			 bool dontwake)
+{
+	int64_t v;
+
+	res->ctx = ctx;
+	res->field = field;
+	res->wake = !dontwake && uaccess_read(&v, field, sizeof(v)) == 0 &&
+		    uaccess_write(field, &v, sizeof(v)) == 0;
+}
+
+/* New page states and the wake-up for them, in one step. */
+static void publish(void *arg, uintptr_t start, uintptr_t end, uint32_t set,
 		    uint32_t clear)
 {
-	sigset_t saved;
+	struct resolve *res = arg;
 
-	wq_lock(&saved);
-	mm_update(start, end, set, clear);
-	wq_unlock(&saved);
+	msgq_publish(res->ctx, start, end, set, clear, res->wake);
 }
 
 /*
@@ -291,8 +311,8 @@ static void publish(uintptr_t start, uintptr_t end, uint32_t set,
  * a source in registered missing memory takes a userfault as on the kernel
  * and an unreadable source ends the copy where it becomes unreadable.
  */
-static ssize_t fill(enum mm_fill_op op, uintptr_t dst, const char *src,
-		    size_t len, bool wp)
+static ssize_t fill(struct resolve *res, enum mm_fill_op op, uintptr_t dst,
+		    const char *src, size_t len, bool wp)
 {
 	ssize_t r, readable = (ssize_t)len;
 
@@ -313,23 +333,20 @@ run:
 	mm_lock();
 	r = fill_target(dst, len, wp);
 	if (r >= 0)
-		r = mm_fill(op, dst, src, len, wp, publish);
+		r = mm_fill(op, dst, src, len, wp, publish, res);
 	mm_unlock();
 	return r;
 }
 
-/* The tail shared by the resolving ioctls: field, wake, result. */
-static int finish(struct uffd_ctx *ctx, void *field, ssize_t r, uint64_t dst,
-		  uint64_t len, bool wake)
+/* The tail shared by the resolving ioctls: field and result. */
+static int finish(struct resolve *res, ssize_t r, uint64_t len)
 {
 	int64_t v = r;
 
-	if (uaccess_write(field, &v, sizeof(v)))
+	if (uaccess_write(res->field, &v, sizeof(v)))
 		return -EFAULT;
 	if (r < 0)
 		return (int)r;
-	if (wake && r > 0)
-		msgq_wake_range(ctx, dst, (uint64_t)r);
 	return (uint64_t)r == len ? 0 : -EAGAIN;
 }
 
@@ -351,6 +368,7 @@ static int changing(struct uffd_ctx *ctx, void *field)
 static int do_copy(struct uffd_ctx *ctx, void *arg)
 {
 	struct uffdio_copy c;
+	struct resolve res;
 	int err =
 		changing(ctx, (char *)arg + offsetof(struct uffdio_copy, copy));
 
@@ -366,15 +384,19 @@ static int do_copy(struct uffd_ctx *ctx, void *arg)
 		return -EINVAL;
 	if (!ctx_mm_alive(ctx))
 		return -ESRCH;
-	return finish(ctx, (char *)arg + offsetof(struct uffdio_copy, copy),
-		      fill(FILL_COPY, c.dst, (const char *)c.src, c.len,
+	resolve_init(&res, ctx,
+		     (char *)arg + offsetof(struct uffdio_copy, copy),
+		     c.mode & UFFDIO_COPY_MODE_DONTWAKE);
+	return finish(&res,
+		      fill(&res, FILL_COPY, c.dst, (const char *)c.src, c.len,
 			   c.mode & UFFDIO_COPY_MODE_WP),
-		      c.dst, c.len, !(c.mode & UFFDIO_COPY_MODE_DONTWAKE));
+		      c.len);
 }
 
 static int do_zeropage(struct uffd_ctx *ctx, void *arg)
 {
 	struct uffdio_zeropage z;
+	struct resolve res;
 	int err = changing(
 		ctx, (char *)arg + offsetof(struct uffdio_zeropage, zeropage));
 
@@ -389,11 +411,13 @@ static int do_zeropage(struct uffd_ctx *ctx, void *arg)
 		return -EINVAL;
 	if (!ctx_mm_alive(ctx))
 		return -ESRCH;
-	return finish(ctx,
-		      (char *)arg + offsetof(struct uffdio_zeropage, zeropage),
-		      fill(FILL_ZERO, z.range.start, NULL, z.range.len, false),
-		      z.range.start, z.range.len,
-		      !(z.mode & UFFDIO_ZEROPAGE_MODE_DONTWAKE));
+	resolve_init(&res, ctx,
+		     (char *)arg + offsetof(struct uffdio_zeropage, zeropage),
+		     z.mode & UFFDIO_ZEROPAGE_MODE_DONTWAKE);
+	return finish(
+		&res,
+		fill(&res, FILL_ZERO, z.range.start, NULL, z.range.len, false),
+		z.range.len);
 }
 
 static void clear_wp(uintptr_t start, uintptr_t end)
@@ -476,6 +500,7 @@ static int do_writeprotect(struct uffd_ctx *ctx, void *arg)
 static int do_poison(struct uffd_ctx *ctx, void *arg)
 {
 	struct uffdio_poison p;
+	struct resolve res;
 	int err = changing(
 		ctx, (char *)arg + offsetof(struct uffdio_poison, updated));
 
@@ -490,11 +515,13 @@ static int do_poison(struct uffd_ctx *ctx, void *arg)
 		return -EINVAL;
 	if (!ctx_mm_alive(ctx))
 		return -ESRCH;
-	return finish(
-		ctx, (char *)arg + offsetof(struct uffdio_poison, updated),
-		fill(FILL_POISON, p.range.start, NULL, p.range.len, false),
-		p.range.start, p.range.len,
-		!(p.mode & UFFDIO_POISON_MODE_DONTWAKE));
+	resolve_init(&res, ctx,
+		     (char *)arg + offsetof(struct uffdio_poison, updated),
+		     p.mode & UFFDIO_POISON_MODE_DONTWAKE);
+	return finish(&res,
+		      fill(&res, FILL_POISON, p.range.start, NULL, p.range.len,
+			   false),
+		      p.range.len);
 }
 
 /* The mapping containing addr, or -ENOENT. */
@@ -550,6 +577,7 @@ static int move_vmas(struct uffd_ctx *ctx, uintptr_t dst, uintptr_t src,
 static int do_move(struct uffd_ctx *ctx, void *arg)
 {
 	struct uffdio_move m;
+	struct resolve res;
 	ssize_t r;
 	int err =
 		changing(ctx, (char *)arg + offsetof(struct uffdio_move, move));
@@ -567,14 +595,17 @@ static int do_move(struct uffd_ctx *ctx, void *arg)
 	if (m.mode & ~(uint64_t)(UFFDIO_MOVE_MODE_DONTWAKE |
 				 UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES))
 		return -EINVAL;
+	resolve_init(&res, ctx,
+		     (char *)arg + offsetof(struct uffdio_move, move),
+		     m.mode & UFFDIO_MOVE_MODE_DONTWAKE);
 	mm_lock();
 	r = move_vmas(ctx, m.dst, m.src, m.len);
 	if (r == 0)
 		r = mm_move(m.dst, m.src, m.len,
-			    m.mode & UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES, publish);
+			    m.mode & UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES, publish,
+			    &res);
 	mm_unlock();
-	return finish(ctx, (char *)arg + offsetof(struct uffdio_move, move), r,
-		      m.dst, m.len, !(m.mode & UFFDIO_MOVE_MODE_DONTWAKE));
+	return finish(&res, r, m.len);
 }
 
 /* Generic file ioctls, answered before the userfaultfd ones. */

@@ -27,6 +27,15 @@
 
 #define WAITER_POOL 8192
 
+/*
+ * Waking a thread that sleeps on another CPU costs tens of microseconds,
+ * far more than the rest of a round trip.  When the two ends of a hand-off
+ * run on different CPUs, each end first spins this long on the shared
+ * word before it sleeps.  On one CPU spinning would only delay the other
+ * end, so it does not spin there.
+ */
+#define SPIN_NS 100000L
+
 static atomic_flag wq = ATOMIC_FLAG_INIT;
 static struct waiter pool[WAITER_POOL];
 static struct waiter *free_waiters;
@@ -36,6 +45,52 @@ static long futex(_Atomic uint32_t *word, int op, uint32_t val,
 		  const struct timespec *timeout)
 {
 	return syscall(SYS_futex, word, op, val, timeout, NULL, 0);
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+static long now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000000000L + t.tv_nsec;
+}
+
+/* Whether the other end last ran on another CPU.  Safe in a handler. */
+static bool other_cpu(_Atomic int *where)
+{
+	static int cpus;
+	int other = atomic_load_explicit(where, memory_order_relaxed);
+
+	if (!cpus)
+		cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	return cpus > 1 && other >= 0 && other != sched_getcpu();
+}
+
+/* Spins until *word is nonzero or SPIN_NS pass.  Returns its value. */
+static uint32_t spin_on(_Atomic uint32_t *word)
+{
+	long deadline = now_ns() + SPIN_NS;
+
+	for (;;) {
+		for (int i = 0; i < 64; i++) {
+			uint32_t v = atomic_load(word);
+
+			if (v)
+				return v;
+			cpu_relax();
+		}
+		if (now_ns() > deadline)
+			return 0;
+	}
 }
 
 void wq_lock_in_handler(void)
@@ -158,6 +213,8 @@ void msgq_set_nonblock(struct uffd_ctx *ctx, bool nonblock)
 {
 	sigset_t saved;
 
+	if (__atomic_load_n(&ctx->nonblock, __ATOMIC_RELAXED) == nonblock)
+		return;
 	wq_lock(&saved);
 	if (ctx->nonblock != nonblock) {
 		ctx->nonblock = nonblock;
@@ -214,18 +271,40 @@ int msgq_fdinfo(struct uffd_ctx *ctx, char *buf, size_t len)
 	return n < 0 ? -EINVAL : n;
 }
 
+/* A snapshot, as a poll() result is. */
 short msgq_poll_events(struct uffd_ctx *ctx)
 {
-	sigset_t saved;
-	short ev;
+	unsigned long pending =
+		__atomic_load_n(&ctx->pending, __ATOMIC_ACQUIRE) +
+		__atomic_load_n(&ctx->pending_events, __ATOMIC_ACQUIRE);
 
-	wq_lock(&saved);
-	if (atomic_load(&ctx->state) == CTX_NEW || !ctx->nonblock)
-		ev = POLLERR;
-	else
-		ev = ctx->pending + ctx->pending_events ? POLLIN : 0;
-	wq_unlock(&saved);
-	return ev;
+	if (atomic_load(&ctx->state) == CTX_NEW ||
+	    !__atomic_load_n(&ctx->nonblock, __ATOMIC_RELAXED))
+		return POLLERR;
+	return pending ? POLLIN : 0;
+}
+
+/*
+ * For a poller with nothing to report yet: when the last fault came from
+ * another CPU, watch for a message a little before sleeping in poll().
+ */
+bool msgq_spin_until_ready(struct uffd_ctx *ctx)
+{
+	long deadline;
+
+	atomic_store_explicit(&ctx->reader_cpu, sched_getcpu(),
+			      memory_order_relaxed);
+	if (!other_cpu(&ctx->fault_cpu))
+		return false;
+	deadline = now_ns() + SPIN_NS;
+	while (now_ns() < deadline) {
+		for (int i = 0; i < 64; i++) {
+			if (msgq_poll_events(ctx))
+				return true;
+			cpu_relax();
+		}
+	}
+	return false;
 }
 
 static pid_t current_tid(void)
@@ -261,6 +340,9 @@ static bool sleep_until_woken(struct waiter *w, const ucontext_t *uc)
 	sigset_t all;
 	bool woken = true;
 
+	if (other_cpu(&w->ctx->reader_cpu) && spin_on(&w->woken))
+		return true;
+	atomic_store(&w->sleeping, 1);
 	pthread_sigmask(SIG_SETMASK, &uc->uc_sigmask, NULL);
 	while (!atomic_load(&w->woken)) {
 		if (futex(&w->woken, FUTEX_WAIT_PRIVATE, 0, &tick) < 0 &&
@@ -302,7 +384,6 @@ bool emu_fault(uintptr_t addr, bool write, bool wp, void *ucontext)
 	    atomic_load(&ctx->state) == CTX_RELEASED) {
 		/* Resolved, unregistered or being released meanwhile. */
 		wq_unlock_in_handler();
-		sched_yield();
 		return true;
 	}
 	if (ctx->features & UFFD_FEATURE_SIGBUS) {
@@ -319,6 +400,7 @@ bool emu_fault(uintptr_t addr, bool write, bool wp, void *ucontext)
 	}
 	w->ctx = ctx;
 	atomic_store(&w->woken, 0);
+	atomic_store(&w->sleeping, 0);
 	fill_message(w, ctx, addr, write, wp);
 	w->unread = true;
 	list_append(&ctx->unread, w);
@@ -326,8 +408,11 @@ bool emu_fault(uintptr_t addr, bool write, bool wp, void *ucontext)
 	atomic_fetch_add(&ctx->mem_refs, 1);
 	atomic_fetch_add(&ctx->msg_seq, 1);
 	set_ready(ctx, true);
+	atomic_store_explicit(&ctx->fault_cpu, sched_getcpu(),
+			      memory_order_relaxed);
 	wq_unlock_in_handler();
-	futex(&ctx->msg_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
+	if (atomic_load(&ctx->readers_waiting))
+		futex(&ctx->msg_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
 
 	if (!sleep_until_woken(w, uc)) {
 		wq_lock_in_handler();
@@ -346,50 +431,96 @@ bool emu_fault(uintptr_t addr, bool write, bool wp, void *ucontext)
 	return true;
 }
 
+/*
+ * Sleepers to wake once the waiter lock is dropped: a thread woken while
+ * the waker holds it would only run into the lock.  A word whose waiter
+ * was freed and reused meanwhile gets a spurious wake-up, which its new
+ * owner tolerates.
+ */
+struct wake_batch {
+	int n;
+	_Atomic uint32_t *word[64];
+};
+
+static void wake_flush(struct wake_batch *b)
+{
+	for (int i = 0; i < b->n; i++)
+		futex(b->word[i], FUTEX_WAKE_PRIVATE, 1, NULL);
+	b->n = 0;
+}
+
 /* Waiter lock held. */
-static void wake_one(struct uffd_ctx *ctx, struct waiter *w)
+static void wake_one(struct uffd_ctx *ctx, struct waiter *w,
+		     struct wake_batch *b)
 {
 	list_remove(w->unread ? &ctx->unread : &ctx->read, w);
 	if (w->unread)
 		ctx->pending--;
 	w->unread = false;
 	atomic_store(&w->woken, 1);
-	futex(&w->woken, FUTEX_WAKE_PRIVATE, 1, NULL);
+	/* A waiter still spinning sees the word; only a sleeper needs the
+	 * system call. */
+	if (!atomic_load(&w->sleeping))
+		return;
+	if (b->n == 64)
+		futex(&w->woken, FUTEX_WAKE_PRIVATE, 1, NULL);
+	else
+		b->word[b->n++] = &w->woken;
 }
 
-static unsigned long wake_list(struct uffd_ctx *ctx, struct waiter *w,
-			       uint64_t start, uint64_t len)
+static void wake_list(struct uffd_ctx *ctx, struct waiter *w, uint64_t start,
+		      uint64_t len, struct wake_batch *b)
 {
-	unsigned long n = 0;
-
 	while (w) {
 		struct waiter *next = w->next;
 
-		if (w->address >= start && w->address - start < len) {
-			wake_one(ctx, w);
-			n++;
-		}
+		if (w->address >= start && w->address - start < len)
+			wake_one(ctx, w, b);
 		w = next;
 	}
-	return n;
+}
+
+/* Waiter lock held. */
+static void wake_locked(struct uffd_ctx *ctx, uint64_t start, uint64_t len,
+			struct wake_batch *b)
+{
+	wake_list(ctx, ctx->unread.head, start, len, b);
+	wake_list(ctx, ctx->read.head, start, len, b);
+	set_ready(ctx, false);
 }
 
 /*
  * Wakes every thread of ctx blocked on an address in [start, start + len),
  * whether its message was read or not; an unread message is withdrawn.
  */
-unsigned long msgq_wake_range(struct uffd_ctx *ctx, uint64_t start,
-			      uint64_t len)
+void msgq_wake_range(struct uffd_ctx *ctx, uint64_t start, uint64_t len)
 {
+	struct wake_batch b = {0};
 	sigset_t saved;
-	unsigned long n;
 
 	wq_lock(&saved);
-	n = wake_list(ctx, ctx->unread.head, start, len);
-	n += wake_list(ctx, ctx->read.head, start, len);
-	set_ready(ctx, false);
+	wake_locked(ctx, start, len, &b);
 	wq_unlock(&saved);
-	return n;
+	wake_flush(&b);
+}
+
+/*
+ * Makes new page states visible to faulting threads and, with wake, wakes
+ * the threads blocked on those pages, in one step: a fault either sees the
+ * new state or was queued before the wake-up.
+ */
+void msgq_publish(struct uffd_ctx *ctx, uintptr_t start, uintptr_t end,
+		  uint32_t set, uint32_t clear, bool wake)
+{
+	struct wake_batch b = {0};
+	sigset_t saved;
+
+	wq_lock(&saved);
+	mm_update(start, end, set, clear);
+	if (wake)
+		wake_locked(ctx, start, end - start, &b);
+	wq_unlock(&saved);
+	wake_flush(&b);
 }
 
 /* Release: every faulting thread resumes, every event is dropped. */
@@ -446,7 +577,8 @@ void msgq_event(struct uffd_ctx *ctx, const struct uffd_msg *msg)
 	}
 	wq_unlock_in_handler();
 	if (w) {
-		futex(&ctx->msg_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
+		if (atomic_load(&ctx->readers_waiting))
+			futex(&ctx->msg_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
 		while (!atomic_load(&w->woken))
 			futex(&w->woken, FUTEX_WAIT_PRIVATE, 0, NULL);
 		wq_lock_in_handler();
@@ -486,6 +618,8 @@ static bool take_message(struct uffd_ctx *ctx, struct uffd_msg *msg,
 	}
 	*seq = atomic_load(&ctx->msg_seq);
 	wq_unlock(&saved);
+	atomic_store_explicit(&ctx->reader_cpu, sched_getcpu(),
+			      memory_order_relaxed);
 	return w != NULL;
 }
 
@@ -514,13 +648,6 @@ static int iov_put(const struct iovec *iov, int iovcnt, size_t off,
 	return 0;
 }
 
-static bool file_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	return fl >= 0 && (fl & O_NONBLOCK);
-}
-
 /*
  * read(): whole messages only, as many as fit and are available; waits
  * only for the first.  A message whose copy-out faults is lost, as on the
@@ -532,6 +659,7 @@ ssize_t msgq_read(struct uffd_ctx *ctx, int fd, const struct iovec *iov,
 	size_t room = 0, done = 0;
 	struct uffd_msg msg;
 	uint32_t seq;
+	long r;
 
 	if (atomic_load(&ctx->state) == CTX_NEW)
 		return -EINVAL;
@@ -543,11 +671,13 @@ ssize_t msgq_read(struct uffd_ctx *ctx, int fd, const struct iovec *iov,
 		if (!take_message(ctx, &msg, &seq)) {
 			if (done)
 				break;
-			if (file_nonblock(fd))
+			ctx_sync_flags(ctx, fd);
+			if (__atomic_load_n(&ctx->nonblock, __ATOMIC_RELAXED))
 				return -EAGAIN;
-			if (futex(&ctx->msg_seq, FUTEX_WAIT_PRIVATE, seq,
-				  NULL) < 0 &&
-			    errno == EINTR)
+			atomic_fetch_add(&ctx->readers_waiting, 1);
+			r = futex(&ctx->msg_seq, FUTEX_WAIT_PRIVATE, seq, NULL);
+			atomic_fetch_sub(&ctx->readers_waiting, 1);
+			if (r < 0 && errno == EINTR)
 				return -EINTR;
 			continue;
 		}

@@ -98,7 +98,6 @@ API int uffdemu_ioctl(int fd, unsigned long request, void *arg)
 	if (e.kind == FD_DEV)
 		return dev_ioctl(fd, request, arg);
 	ctx_get(e.ctx);
-	ctx_sync_flags(e.ctx, fd);
 	r = ctx_ioctl(e.ctx, fd, request, arg);
 	if (request == FIONBIO)
 		ctx_sync_flags(e.ctx, fd);
@@ -118,7 +117,6 @@ API ssize_t uffdemu_readv(int fd, const struct iovec *iov, int iovcnt)
 	if (iovcnt < 0 || iovcnt > IOV_MAX)
 		return fail(EINVAL);
 	ctx_get(e.ctx);
-	ctx_sync_flags(e.ctx, fd);
 	r = msgq_read(e.ctx, fd, iov, iovcnt);
 	ctx_put(e.ctx);
 	return r < 0 ? fail((int)-r) : r;
@@ -209,37 +207,55 @@ API int uffdemu_is_emulated(int fd)
 	return fdtab_get(fd, &e);
 }
 
+/* Sets the results of the emulated descriptors; returns how many are set. */
+static int poll_emulated(struct pollfd *fds, nfds_t nfds, int *others)
+{
+	int ready = 0;
+
+	*others = 0;
+	for (nfds_t i = 0; i < nfds; i++) {
+		struct fd_entry e;
+
+		if (!fdtab_get(fds[i].fd, &e) || e.kind != FD_UFFD) {
+			*others += fds[i].fd >= 0;
+			continue;
+		}
+		fds[i].revents = msgq_poll_events(e.ctx) &
+				 (short)(fds[i].events | POLLERR);
+		ready += fds[i].revents != 0;
+	}
+	return ready;
+}
+
 /*
  * The kernel reports POLLERR on a userfaultfd before UFFDIO_API and on a
  * blocking one whatever was asked for, so such a descriptor makes the call
- * return at once.  Otherwise the real poll() waits on the descriptors, and
- * an emulated descriptor's result is set from its context.
+ * return at once, as does one with a message.  Otherwise the real poll()
+ * waits on the descriptors, after a short watch for a message when the
+ * faults come from another CPU.  An emulated descriptor's result is always
+ * set from its context.
  */
 API int uffdemu_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 {
-	bool err_now = false;
+	int others, ready = poll_emulated(fds, nfds, &others);
 	int r;
 
-	for (nfds_t i = 0; i < nfds; i++) {
+	if (!ready && timeout && !others && nfds == 1) {
 		struct fd_entry e;
 
-		if (fdtab_get(fds[i].fd, &e) && e.kind == FD_UFFD) {
-			ctx_sync_flags(e.ctx, fds[i].fd);
-			err_now |= msgq_poll_events(e.ctx) == POLLERR;
-		}
+		if (fdtab_get(fds[0].fd, &e) && e.kind == FD_UFFD &&
+		    msgq_spin_until_ready(e.ctx))
+			ready = poll_emulated(fds, nfds, &others);
 	}
-	r = poll(fds, nfds, err_now ? 0 : timeout);
+	if (ready && !others)
+		return ready;
+	r = poll(fds, nfds, ready ? 0 : timeout);
 	if (r < 0)
 		return r;
+	poll_emulated(fds, nfds, &others);
 	r = 0;
-	for (nfds_t i = 0; i < nfds; i++) {
-		struct fd_entry e;
-
-		if (fdtab_get(fds[i].fd, &e) && e.kind == FD_UFFD)
-			fds[i].revents = msgq_poll_events(e.ctx) &
-					 (short)(fds[i].events | POLLERR);
+	for (nfds_t i = 0; i < nfds; i++)
 		r += fds[i].revents != 0;
-	}
 	return r;
 }
 

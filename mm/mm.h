@@ -114,13 +114,13 @@ int mm_register(uintptr_t start, uintptr_t end, unsigned int slot,
 		uint32_t modes, unsigned int prot);
 bool mm_unregister(uintptr_t start, uintptr_t end);
 enum mm_fill_op { FILL_COPY, FILL_ZERO, FILL_POISON };
-typedef void mm_publish_fn(uintptr_t start, uintptr_t end, uint32_t set,
-			   uint32_t clear);
+typedef void mm_publish_fn(void *arg, uintptr_t start, uintptr_t end,
+			   uint32_t set, uint32_t clear);
 ssize_t mm_fill(enum mm_fill_op op, uintptr_t dst, const char *src, size_t len,
-		bool wp, mm_publish_fn *publish);
+		bool wp, mm_publish_fn *publish, void *arg);
 void mm_update(uintptr_t start, uintptr_t end, uint32_t set, uint32_t clear);
 ssize_t mm_move(uintptr_t dst, uintptr_t src, size_t len, bool allow_holes,
-		mm_publish_fn *publish);
+		mm_publish_fn *publish, void *arg);
 bool mm_page_empty(uintptr_t addr, uint32_t entry);
 int mm_writeprotect(uintptr_t start, uintptr_t end, bool wp, bool unpopulated,
 		    void (*clear)(uintptr_t start, uintptr_t end));

@@ -262,7 +262,7 @@ static ssize_t fill_run(enum mm_fill_op op, uintptr_t a, uintptr_t b,
  * atomic with its wake-ups.
  */
 ssize_t mm_fill(enum mm_fill_op op, uintptr_t dst, const char *src, size_t len,
-		bool wp, mm_publish_fn *publish)
+		bool wp, mm_publish_fn *publish, void *arg)
 {
 	const uint32_t same = PS_PRESENT | PS_HIDDEN_PROT | PS_PROTS | PS_WP |
 			      PS_POISON | PS_MODES;
@@ -289,7 +289,7 @@ ssize_t mm_fill(enum mm_fill_op op, uintptr_t dst, const char *src, size_t len,
 			     e & PS_HIDDEN_PROT);
 		if (r < 0)
 			return a > dst ? (ssize_t)(a - dst) : r;
-		publish(a, a + (uintptr_t)r, set, clear);
+		publish(arg, a, a + (uintptr_t)r, set, clear);
 		a += (uintptr_t)r;
 		if (a < b)
 			break;
@@ -315,7 +315,7 @@ void mm_update(uintptr_t start, uintptr_t end, uint32_t set, uint32_t clear)
  * in one step.
  */
 ssize_t mm_move(uintptr_t dst, uintptr_t src, size_t len, bool allow_holes,
-		mm_publish_fn *publish)
+		mm_publish_fn *publish, void *arg)
 {
 	size_t done = 0;
 
@@ -347,7 +347,7 @@ ssize_t mm_move(uintptr_t dst, uintptr_t src, size_t len, bool allow_holes,
 					 ps_prot(de), de & PS_HIDDEN_PROT);
 		if (r < 0)
 			return done ? (ssize_t)done : r;
-		publish(d, d + PAGE_SIZE, PS_PRESENT,
+		publish(arg, d, d + PAGE_SIZE, PS_PRESENT,
 			PS_HIDDEN_PROT | PS_WP | PS_POISON);
 		if ((se & PS_CTX_MASK) && (se & PS_MODE_MISSING)) {
 			bool by_prot;
