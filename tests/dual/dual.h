@@ -6,9 +6,12 @@
 #ifndef UFFDEMU_TESTS_DUAL_H
 #define UFFDEMU_TESTS_DUAL_H
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +30,9 @@
 #define u_read       read
 #define u_madvise    madvise
 #define u_close      close
+#define u_munmap     munmap
+#define u_mremap     mremap
+#define u_poll       poll
 #define BACKEND_NAME "kernel"
 #else
 #define u_create(f)  uffdemu_userfaultfd(f)
@@ -34,8 +40,18 @@
 #define u_read       uffdemu_read
 #define u_madvise    uffdemu_madvise
 #define u_close      uffdemu_close
+#define u_munmap     uffdemu_munmap
+#define u_mremap     uffdemu_mremap
+#define u_poll       uffdemu_poll
 #define BACKEND_NAME "uffdemu"
 #endif
+
+/* One result line: the call's return, its errno, and an output field. */
+static inline void show(const char *label, int rc, long long field)
+{
+	printf("%-44s -> %d %s field=%lld\n", label, rc,
+	       rc < 0 ? strerror(errno) : "", field);
+}
 
 /* The kernel's userfaultfd, or a clean skip where this machine has none. */
 static inline int dual_create(int flags)
