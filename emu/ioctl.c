@@ -393,31 +393,38 @@ static int do_copy(struct uffd_ctx *ctx, void *arg)
 		      c.len);
 }
 
-static int do_zeropage(struct uffd_ctx *ctx, void *arg)
+/*
+ * ZEROPAGE and POISON: the same struct layout (range, mode, a result
+ * field) and the same checks; only the fill differs.
+ */
+_Static_assert(offsetof(struct uffdio_poison, updated) ==
+		       offsetof(struct uffdio_zeropage, zeropage),
+	       "ZEROPAGE and POISON share a layout");
+
+static int do_range_fill(struct uffd_ctx *ctx, void *arg, enum mm_fill_op op)
 {
+	const size_t field = offsetof(struct uffdio_zeropage, zeropage);
 	struct uffdio_zeropage z;
 	struct resolve res;
-	int err = changing(
-		ctx, (char *)arg + offsetof(struct uffdio_zeropage, zeropage));
+	int err = changing(ctx, (char *)arg + field);
 
 	if (err)
 		return err;
-	if (uaccess_read(&z, arg, offsetof(struct uffdio_zeropage, zeropage)))
+	if (uaccess_read(&z, arg, field))
 		return -EFAULT;
 	err = validate_range(z.range.start, z.range.len);
 	if (err)
 		return err;
+	/* Bit 0 is DONTWAKE for both. */
 	if (z.mode & ~(uint64_t)UFFDIO_ZEROPAGE_MODE_DONTWAKE)
 		return -EINVAL;
 	if (!ctx_mm_alive(ctx))
 		return -ESRCH;
-	resolve_init(&res, ctx,
-		     (char *)arg + offsetof(struct uffdio_zeropage, zeropage),
+	resolve_init(&res, ctx, (char *)arg + field,
 		     z.mode & UFFDIO_ZEROPAGE_MODE_DONTWAKE);
-	return finish(
-		&res,
-		fill(&res, FILL_ZERO, z.range.start, NULL, z.range.len, false),
-		z.range.len);
+	return finish(&res,
+		      fill(&res, op, z.range.start, NULL, z.range.len, false),
+		      z.range.len);
 }
 
 static void clear_wp(uintptr_t start, uintptr_t end)
@@ -495,33 +502,6 @@ static int do_writeprotect(struct uffd_ctx *ctx, void *arg)
 	if (!wp && !(w.mode & UFFDIO_WRITEPROTECT_MODE_DONTWAKE))
 		msgq_wake_range(ctx, w.range.start, w.range.len);
 	return 0;
-}
-
-static int do_poison(struct uffd_ctx *ctx, void *arg)
-{
-	struct uffdio_poison p;
-	struct resolve res;
-	int err = changing(
-		ctx, (char *)arg + offsetof(struct uffdio_poison, updated));
-
-	if (err)
-		return err;
-	if (uaccess_read(&p, arg, offsetof(struct uffdio_poison, updated)))
-		return -EFAULT;
-	err = validate_range(p.range.start, p.range.len);
-	if (err)
-		return err;
-	if (p.mode & ~(uint64_t)UFFDIO_POISON_MODE_DONTWAKE)
-		return -EINVAL;
-	if (!ctx_mm_alive(ctx))
-		return -ESRCH;
-	resolve_init(&res, ctx,
-		     (char *)arg + offsetof(struct uffdio_poison, updated),
-		     p.mode & UFFDIO_POISON_MODE_DONTWAKE);
-	return finish(&res,
-		      fill(&res, FILL_POISON, p.range.start, NULL, p.range.len,
-			   false),
-		      p.range.len);
 }
 
 /* The mapping containing addr, or -ENOENT. */
@@ -649,11 +629,11 @@ int ctx_ioctl(struct uffd_ctx *ctx, int fd, unsigned long request, void *arg)
 	case UFFDIO_COPY:
 		return do_copy(ctx, arg);
 	case UFFDIO_ZEROPAGE:
-		return do_zeropage(ctx, arg);
+		return do_range_fill(ctx, arg, FILL_ZERO);
 	case UFFDIO_WRITEPROTECT:
 		return do_writeprotect(ctx, arg);
 	case UFFDIO_POISON:
-		return do_poison(ctx, arg);
+		return do_range_fill(ctx, arg, FILL_POISON);
 	case UFFDIO_MOVE:
 		return do_move(ctx, arg);
 	}

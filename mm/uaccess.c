@@ -66,7 +66,9 @@ static void copy_bytes(void *dst, const void *src, size_t len)
 		d[i] = s[i];
 }
 
-int uaccess_read(void *dst, const void *usrc, size_t len)
+/* Copies with [ustart, ustart + len) as the user range that may fault. */
+static int guarded_copy(void *dst, const void *src, size_t len,
+			uintptr_t ustart)
 {
 	struct uaccess_frame f;
 
@@ -74,66 +76,34 @@ int uaccess_read(void *dst, const void *usrc, size_t len)
 		barrier();
 		return -EFAULT;
 	}
-	f.start = (uintptr_t)usrc;
-	f.end = f.start + len;
+	f.start = ustart;
+	f.end = ustart + len;
 	current_frame = &f;
 	barrier();
-	copy_bytes(dst, usrc, len);
+	copy_bytes(dst, src, len);
 	barrier();
 	current_frame = NULL;
 	return 0;
+}
+
+int uaccess_read(void *dst, const void *usrc, size_t len)
+{
+	return guarded_copy(dst, usrc, len, (uintptr_t)usrc);
 }
 
 int uaccess_write(void *udst, const void *src, size_t len)
 {
-	struct uaccess_frame f;
-
-	if (sigsetjmp(f.env, 0)) {
-		barrier();
-		return -EFAULT;
-	}
-	f.start = (uintptr_t)udst;
-	f.end = f.start + len;
-	current_frame = &f;
-	barrier();
-	copy_bytes(udst, src, len);
-	barrier();
-	current_frame = NULL;
-	return 0;
-}
-
-/* Reads one byte of every page of [usrc, usrc + len). */
-int uaccess_touch_read(const void *usrc, size_t len)
-{
-	struct uaccess_frame f;
-	const volatile unsigned char *p = usrc;
-
-	if (len == 0)
-		return 0;
-	if (sigsetjmp(f.env, 0)) {
-		barrier();
-		return -EFAULT;
-	}
-	f.start = (uintptr_t)usrc;
-	f.end = f.start + len;
-	current_frame = &f;
-	barrier();
-	for (uintptr_t a = (uintptr_t)usrc & PAGE_MASK; a < f.end;
-	     a += PAGE_SIZE)
-		(void)p[a < f.start ? 0 : a - f.start];
-	barrier();
-	current_frame = NULL;
-	return 0;
+	return guarded_copy(udst, src, len, (uintptr_t)udst);
 }
 
 /*
- * Writes to one byte of every page of [udst, udst + len) without changing
- * it (an atomic add of zero), so the access is a write fault.
+ * Touches one byte of every page of [uaddr, uaddr + len): a read, or a
+ * write that does not change it (an atomic add of zero).
  */
-int uaccess_touch_write(void *udst, size_t len)
+static int touch(void *uaddr, size_t len, bool write)
 {
 	struct uaccess_frame f;
-	unsigned char *p = udst;
+	volatile unsigned char *p = uaddr;
 
 	if (len == 0)
 		return 0;
@@ -141,15 +111,29 @@ int uaccess_touch_write(void *udst, size_t len)
 		barrier();
 		return -EFAULT;
 	}
-	f.start = (uintptr_t)udst;
+	f.start = (uintptr_t)uaddr;
 	f.end = f.start + len;
 	current_frame = &f;
 	barrier();
-	for (uintptr_t a = (uintptr_t)udst & PAGE_MASK; a < f.end;
-	     a += PAGE_SIZE)
-		__atomic_fetch_add(&p[a < f.start ? 0 : a - f.start], 0,
-				   __ATOMIC_RELAXED);
+	for (uintptr_t a = f.start & PAGE_MASK; a < f.end; a += PAGE_SIZE) {
+		volatile unsigned char *b = &p[a < f.start ? 0 : a - f.start];
+
+		if (write)
+			__atomic_fetch_add(b, 0, __ATOMIC_RELAXED);
+		else
+			(void)*b;
+	}
 	barrier();
 	current_frame = NULL;
 	return 0;
+}
+
+int uaccess_touch_read(const void *usrc, size_t len)
+{
+	return touch((void *)(uintptr_t)usrc, len, false);
+}
+
+int uaccess_touch_write(void *udst, size_t len)
+{
+	return touch(udst, len, true);
 }
