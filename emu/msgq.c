@@ -39,7 +39,15 @@
 static atomic_flag wq = ATOMIC_FLAG_INIT;
 static struct waiter pool[WAITER_POOL];
 static struct waiter *free_waiters;
-static bool pool_ready;
+static unsigned int pool_used; /* never-used waiters start here */
+
+/*
+ * Threads inside emu_fault().  A resolving ioctl that finds none after
+ * publishing its pages has nobody to wake and skips the waiter lock: a
+ * fault that starts later sees the published state (both sides order
+ * this count against the page state with sequential consistency).
+ */
+static _Atomic int faulting;
 
 static long futex(_Atomic uint32_t *word, int op, uint32_t val,
 		  const struct timespec *timeout)
@@ -148,16 +156,11 @@ static struct waiter *waiter_alloc(void)
 {
 	struct waiter *w;
 
-	if (!pool_ready) {
-		for (int i = WAITER_POOL - 1; i >= 0; i--) {
-			pool[i].next = free_waiters;
-			free_waiters = &pool[i];
-		}
-		pool_ready = true;
-	}
 	w = free_waiters;
 	if (w)
 		free_waiters = w->next;
+	else if (pool_used < WAITER_POOL)
+		w = &pool[pool_used++];
 	return w;
 }
 
@@ -370,9 +373,20 @@ static bool still_faulting(uint32_t entry, bool wp)
 	return (entry & PS_MODE_MISSING) && !(entry & PS_PRESENT);
 }
 
+static bool fault_wait(uintptr_t addr, bool write, bool wp, ucontext_t *uc);
+
 bool emu_fault(uintptr_t addr, bool write, bool wp, void *ucontext)
 {
-	ucontext_t *uc = ucontext;
+	bool taken;
+
+	atomic_fetch_add(&faulting, 1);
+	taken = fault_wait(addr, write, wp, ucontext);
+	atomic_fetch_sub(&faulting, 1);
+	return taken;
+}
+
+static bool fault_wait(uintptr_t addr, bool write, bool wp, ucontext_t *uc)
+{
 	struct uffd_ctx *ctx;
 	struct waiter *w;
 	uint32_t entry;
@@ -515,8 +529,11 @@ void msgq_publish(struct uffd_ctx *ctx, uintptr_t start, uintptr_t end,
 	struct wake_batch b = {0};
 	sigset_t saved;
 
-	wq_lock(&saved);
 	mm_update(start, end, set, clear);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (!atomic_load(&faulting))
+		return;
+	wq_lock(&saved);
 	if (wake)
 		wake_locked(ctx, start, end - start, &b);
 	wq_unlock(&saved);
