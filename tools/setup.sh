@@ -5,6 +5,7 @@
 # then runs one job:
 #   tools/setup.sh demo    the demo monitor on the emulator (default)
 #   tools/setup.sh test    every test (ctest)
+#   tools/setup.sh bench   the benchmark: emulator against kernel (minutes)
 #   tools/setup.sh build   nothing more
 set -eu
 
@@ -41,9 +42,13 @@ test)
 	cd "$build"
 	exec ctest --output-on-failure --timeout 300 -j1
 	;;
+bench)
+	shift
+	exec "$build/tools/bench/uffdemu-bench" "$@"
+	;;
 build) ;;
 *)
-	echo "uffdemu: unknown job '$job' (demo, test or build)" >&2
+	echo "uffdemu: unknown job '$job' (demo, test, bench or build)" >&2
 	exit 2
 	;;
 esac

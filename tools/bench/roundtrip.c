@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Round trips: a thread touches a page, the monitor learns of it through
+ * poll() and read(), answers, and the thread goes on.  The time of each
+ * touch is one round trip.
+ *
+ * The faulting threads always run on CPU 0; the monitor runs on CPU 0
+ * ("same core", where every hand-off is a context switch) or on CPU 1
+ * ("cross core", where every hand-off wakes the other CPU).  The two cost
+ * very different things on a virtual machine and are never mixed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "bench.h"
+
+/* Untimed faults first: thread start-up, page tables, caches. */
+#define WARMUP_MAX 200
+
+struct rt {
+	const struct bench_case *c;
+	struct result *r;
+	struct monitor m;
+	char *area;
+	size_t warmup;     /* untimed faults per thread */
+	size_t per_thread; /* pages per faulting thread, warm-up included */
+	pthread_barrier_t start;
+};
+
+struct faulter {
+	struct rt *rt;
+	int index;
+	double begin;
+	double end;
+};
+
+static void touch(const struct rt *rt, char *p)
+{
+	if (rt->c->kind == RT_WP)
+		*(volatile char *)p = 1;
+	else
+		(void)*(volatile char *)p;
+}
+
+static void *fault_pages(void *arg)
+{
+	struct faulter *f = arg;
+	struct rt *rt = f->rt;
+	size_t n = rt->per_thread - rt->warmup;
+	char *base = rt->area + f->index * rt->per_thread * BENCH_PAGE;
+	double *lat = rt->r->samples + f->index * n;
+
+	pin_to_cpu(0);
+	for (size_t i = 0; i < rt->warmup; i++)
+		touch(rt, base + i * BENCH_PAGE);
+	base += rt->warmup * BENCH_PAGE;
+	pthread_barrier_wait(&rt->start);
+	f->begin = now_us();
+	for (size_t i = 0; i < n; i++) {
+		double t0 = now_us();
+
+		touch(rt, base + i * BENCH_PAGE);
+		lat[i] = now_us() - t0;
+	}
+	f->end = now_us();
+	return NULL;
+}
+
+/* Write protection applies to populated pages: fill them first. */
+static int protect_all(struct rt *rt, size_t len)
+{
+	struct uffdio_register reg = {
+		{(uintptr_t)rt->area, len}, UFFDIO_REGISTER_MODE_WP, 0};
+	struct uffdio_writeprotect wp = {{(uintptr_t)rt->area, len},
+					 UFFDIO_WRITEPROTECT_MODE_WP};
+	const struct backend *b = rt->m.b;
+
+	for (size_t off = 0; off < len; off += BENCH_PAGE)
+		rt->area[off] = 1;
+	if (b->ioctl(rt->m.uffd, UFFDIO_REGISTER, &reg) != 0)
+		return fail(rt->r, "UFFDIO_REGISTER(WP)", errno);
+	if (b->ioctl(rt->m.uffd, UFFDIO_WRITEPROTECT, &wp) != 0)
+		return fail(rt->r, "UFFDIO_WRITEPROTECT", errno);
+	return 0;
+}
+
+static int api_and_register(struct rt *rt, size_t len)
+{
+	struct uffdio_api api = {.api = UFFD_API};
+	struct uffdio_register reg = {
+		{(uintptr_t)rt->area, len}, UFFDIO_REGISTER_MODE_MISSING, 0};
+	const struct backend *b = rt->m.b;
+
+	if (rt->c->kind == RT_WP)
+		api.features = UFFD_FEATURE_PAGEFAULT_FLAG_WP;
+	if (b->ioctl(rt->m.uffd, UFFDIO_API, &api) != 0)
+		return fail(rt->r, "UFFDIO_API", errno);
+	if (rt->c->kind == RT_WP)
+		return protect_all(rt, len);
+	if (b->ioctl(rt->m.uffd, UFFDIO_REGISTER, &reg) != 0)
+		return fail(rt->r, "UFFDIO_REGISTER", errno);
+	return 0;
+}
+
+static int setup(struct rt *rt)
+{
+	size_t len = rt->per_thread * (size_t)rt->c->threads * BENCH_PAGE;
+	char *src = aligned_alloc(BENCH_PAGE, BENCH_PAGE);
+
+	rt->area = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (rt->area == MAP_FAILED || !src)
+		return fail(rt->r, "memory", ENOMEM);
+	memset(src, 'x', BENCH_PAGE);
+	rt->m.src = src;
+	rt->m.uffd = rt->m.b->userfaultfd(O_CLOEXEC | O_NONBLOCK);
+	if (rt->m.uffd < 0)
+		return fail(rt->r, "userfaultfd", errno);
+	return api_and_register(rt, len);
+}
+
+/* Faults per second over the timed part, from the first to the last. */
+static double throughput(const struct faulter *f, int threads, size_t n)
+{
+	double begin = f[0].begin, end = f[0].end;
+
+	for (int i = 1; i < threads; i++) {
+		begin = f[i].begin < begin ? f[i].begin : begin;
+		end = f[i].end > end ? f[i].end : end;
+	}
+	return (double)n * threads / ((end - begin) / 1e6);
+}
+
+static void run_faulters(struct rt *rt, struct faulter *f)
+{
+	pthread_t tid[2];
+	int threads = rt->c->threads;
+
+	pthread_barrier_init(&rt->start, NULL, (unsigned int)threads);
+	for (int i = 0; i < threads; i++)
+		f[i] = (struct faulter){.rt = rt, .index = i};
+	for (int i = 1; i < threads; i++)
+		pthread_create(&tid[i], NULL, fault_pages, &f[i]);
+	fault_pages(&f[0]);
+	for (int i = 1; i < threads; i++)
+		pthread_join(tid[i], NULL);
+}
+
+int run_roundtrip(const struct bench_case *c, const struct backend *b,
+		  struct result *r)
+{
+	struct rt rt = {.c = c, .r = r};
+	size_t n = cfg.faults;
+	struct faulter f[2];
+
+	if (c->threads < 1 || c->threads > 2 || n * (size_t)c->threads > r->cap)
+		return fail(r, "sample buffer too small", 0);
+	rt.warmup = n / 10 < WARMUP_MAX ? n / 10 : WARMUP_MAX;
+	rt.per_thread = n + rt.warmup;
+	rt.m = (struct monitor){.b = b,
+				.r = r,
+				.uffd = -1,
+				.kind = c->kind,
+				.cpu = c->monitor_cpu};
+	rt.m.expected = rt.per_thread * (unsigned long)c->threads;
+	pin_to_cpu(0);
+	if (setup(&rt) != 0 || monitor_start(&rt.m) != 0)
+		return -1;
+	run_faulters(&rt, f);
+	monitor_stop(&rt.m);
+	r->nsamples = n * (size_t)c->threads;
+	if (c->threads == 1)
+		r->metric[0] = median_of(r->samples, r->nsamples);
+	else
+		r->metric[0] = throughput(f, c->threads, n);
+	return 0;
+}
