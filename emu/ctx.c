@@ -77,6 +77,7 @@ static void fork_child(void)
 
 static void init(void)
 {
+	trace_init();
 	init_err = install_init();
 	if (!init_err)
 		init_err = fault_init();
@@ -180,7 +181,7 @@ fail:
 	if (ctx)
 		ctx_free(ctx);
 	if (evfd >= 0)
-		close(evfd);
+		install_close_fd(evfd);
 	close(fd);
 	errno = err ? err : ENOMEM;
 	return NULL;
@@ -226,7 +227,7 @@ static void ctx_release(struct uffd_ctx *ctx)
 	wq_lock(&saved);
 	atomic_store(&slots[ctx->slot], NULL);
 	wq_unlock(&saved);
-	close(ctx->evfd);
+	install_close_fd(ctx->evfd);
 	ctx_mem_put(ctx);
 }
 

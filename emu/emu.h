@@ -151,6 +151,12 @@ void events_remove(struct event_batch *b, uintptr_t start, uintptr_t end);
 void events_deliver(struct event_batch *b);
 bool events_keep_on_remap(unsigned int slot);
 
+/* trace.c */
+void trace_init(void);
+bool trace_enabled(void);
+void trace_fault(uintptr_t addr, uint64_t flags, int fd_slot);
+void trace_wake(uint64_t start, uint64_t len, unsigned int n);
+
 /* Releases every registration of ctx (close, fork child). */
 void ctx_unregister_all(struct uffd_ctx *ctx);
 

@@ -416,6 +416,8 @@ static bool fault_wait(uintptr_t addr, bool write, bool wp, ucontext_t *uc)
 	atomic_store(&w->woken, 0);
 	atomic_store(&w->sleeping, 0);
 	fill_message(w, ctx, addr, write, wp);
+	if (trace_enabled())
+		trace_fault(w->address, w->msg.arg.pagefault.flags, ctx->slot);
 	w->unread = true;
 	list_append(&ctx->unread, w);
 	ctx->pending++;
@@ -482,25 +484,34 @@ static void wake_one(struct uffd_ctx *ctx, struct waiter *w,
 		b->word[b->n++] = &w->woken;
 }
 
-static void wake_list(struct uffd_ctx *ctx, struct waiter *w, uint64_t start,
-		      uint64_t len, struct wake_batch *b)
+static unsigned int wake_list(struct uffd_ctx *ctx, struct waiter *w,
+			      uint64_t start, uint64_t len,
+			      struct wake_batch *b)
 {
+	unsigned int n = 0;
+
 	while (w) {
 		struct waiter *next = w->next;
 
-		if (w->address >= start && w->address - start < len)
+		if (w->address >= start && w->address - start < len) {
 			wake_one(ctx, w, b);
+			n++;
+		}
 		w = next;
 	}
+	return n;
 }
 
 /* Waiter lock held. */
 static void wake_locked(struct uffd_ctx *ctx, uint64_t start, uint64_t len,
 			struct wake_batch *b)
 {
-	wake_list(ctx, ctx->unread.head, start, len, b);
-	wake_list(ctx, ctx->read.head, start, len, b);
+	unsigned int n = wake_list(ctx, ctx->unread.head, start, len, b);
+
+	n += wake_list(ctx, ctx->read.head, start, len, b);
 	set_ready(ctx, false);
+	if (n && trace_enabled())
+		trace_wake(start, len, n);
 }
 
 /*

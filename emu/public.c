@@ -66,7 +66,7 @@ API int uffdemu_open(const char *path, int flags, mode_t mode)
 
 	if (!path || strcmp(path, UFFDEMU_DEV_PATH) != 0)
 		return open(path, flags, mode);
-	fd = open("/dev/null", O_RDONLY | (flags & O_CLOEXEC));
+	fd = open("/dev/null", (flags & O_ACCMODE) | (flags & O_CLOEXEC));
 	if (fd >= 0 && fdtab_set(fd, FD_DEV, NULL)) {
 		close(fd);
 		return fail(EMFILE);
@@ -434,8 +434,15 @@ API void uffdemu_prefault(const void *addr, size_t len, int write)
 		uint32_t e = pagestate_get(a);
 		struct uffd_ctx *ctx;
 
-		if (!(e & PS_MODE_MISSING) || (e & PS_PRESENT) ||
-		    !kernel_access_allowed(e, write))
+		if (!e) {
+			/* Nothing registered in this page of the table's
+			 * leaves: skip to the next page. */
+			continue;
+		}
+		if (!kernel_access_allowed(e, write) || (e & PS_POISON))
+			continue;
+		if (!(((e & PS_MODE_MISSING) && !(e & PS_PRESENT)) ||
+		      (write && (e & PS_WP) && (e & PS_MODE_WP))))
 			continue;
 		ctx = ctx_by_slot(e & PS_CTX_MASK);
 		if (!ctx || (ctx->flags & UFFD_USER_MODE_ONLY) ||
@@ -457,6 +464,11 @@ API int uffdemu_fdinfo(int fd, char *buf, size_t len)
 		return fail(EBADF);
 	n = msgq_fdinfo(e.ctx, buf, len);
 	return n < 0 ? fail(-n) : n;
+}
+
+API int uffdemu_internal_fd(int fd)
+{
+	return install_internal_fd(fd);
 }
 
 API pid_t uffdemu_fork(void)

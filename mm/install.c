@@ -43,22 +43,59 @@ static bool have_guards;
 static int mem_fd = -1;
 static int pagemap_fd = -1;
 
+/* The emulator's own descriptors, so that interposers can spare them. */
+#define INTERNAL_FDS 1024
+static _Atomic int internal[INTERNAL_FDS];
+
+static void internal_add(int fd)
+{
+	for (int i = 0; i < INTERNAL_FDS; i++) {
+		int none = 0;
+
+		if (atomic_compare_exchange_strong(&internal[i], &none, fd + 1))
+			return;
+	}
+}
+
+bool install_internal_fd(int fd)
+{
+	for (int i = 0; fd >= 0 && i < INTERNAL_FDS; i++)
+		if (atomic_load(&internal[i]) == fd + 1)
+			return true;
+	return false;
+}
+
+/* Closes one of the emulator's own descriptors. */
+void install_close_fd(int fd)
+{
+	for (int i = 0; fd >= 0 && i < INTERNAL_FDS; i++) {
+		int mine = fd + 1;
+
+		if (atomic_compare_exchange_strong(&internal[i], &mine, 0))
+			break;
+	}
+	close(fd);
+}
+
 /*
  * Keeps an internal descriptor out of the low numbers that the program
- * expects open() and the like to hand out.
+ * expects open() and the like to hand out, and records it as internal.
  */
 int install_hide_fd(int fd)
 {
 	struct rlimit rl;
-	int high;
+	int high = -1;
 
-	if (fd < 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < 256)
+	if (fd < 0)
 		return fd;
-	high = fcntl(fd, F_DUPFD_CLOEXEC, (int)(rl.rlim_cur * 3 / 4));
-	if (high < 0)
-		return fd;
-	close(fd);
-	return high;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= 256)
+		high = fcntl(fd, F_DUPFD_CLOEXEC, (int)(rl.rlim_cur * 3 / 4));
+	if (high >= 0) {
+		close(fd);
+		fd = high;
+	}
+	internal_add(fd);
+	return fd;
 }
 
 static int open_mem(void)
@@ -68,7 +105,7 @@ static int open_mem(void)
 	if (fd < 0)
 		return -errno;
 	if (mem_fd >= 0)
-		close(mem_fd);
+		install_close_fd(mem_fd);
 	mem_fd = install_hide_fd(fd);
 	return 0;
 }
@@ -91,7 +128,7 @@ static void open_pagemap(void)
 	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 
 	if (pagemap_fd >= 0)
-		close(pagemap_fd);
+		install_close_fd(pagemap_fd);
 	pagemap_fd = fd < 0 ? -1 : install_hide_fd(fd);
 }
 

@@ -79,11 +79,19 @@ int uffdemu_sigaction(int sig, const struct sigaction *act,
 /*
  * Takes, from user space, the userfaults that the kernel would take on
  * behalf of a system call accessing [addr, addr + len): write is nonzero
- * when the system call writes to the memory.  Pages that are not
- * registered and missing are left alone, as are those of contexts whose
- * kernel-mode faults fail instead (UFFD_USER_MODE_ONLY, UFFD_FEATURE_SIGBUS).
+ * when the system call writes to the memory.  Missing pages, and for a
+ * write write-protected ones, fault; others are left alone, as are those of
+ * contexts whose kernel-mode faults fail instead (UFFD_USER_MODE_ONLY,
+ * UFFD_FEATURE_SIGBUS).
  */
 void uffdemu_prefault(const void *addr, size_t len, int write);
+
+/*
+ * 1 if fd is one of the emulator's own descriptors (kept at high numbers,
+ * close-on-exec), which a program closing descriptors wholesale
+ * (close_range, closefrom) should spare.
+ */
+int uffdemu_internal_fd(int fd);
 
 /*
  * The userfaultfd-specific lines of /proc/self/fdinfo/fd (pending:, total:,
@@ -91,6 +99,15 @@ void uffdemu_prefault(const void *addr, size_t len, int write);
  * EBADF when fd is not an emulated userfaultfd.
  */
 int uffdemu_fdinfo(int fd, char *buf, size_t len);
+
+/*
+ * With UFFDEMU_TRACE set in the environment, the emulator writes one line
+ * on stderr for each fault taken and each wake-up, timed from this moment
+ * (when the first userfaultfd was created), so that other traces can use
+ * the same clock.
+ */
+struct timespec;
+void uffdemu_trace_epoch(struct timespec *start);
 
 #ifdef __cplusplus
 }

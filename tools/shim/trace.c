@@ -48,7 +48,8 @@ void shim_trace(const char *fmt, ...)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (!started) {
-		start = now;
+		/* The emulator's own fault and wake lines use its clock. */
+		uffdemu_trace_epoch(&start);
 		started = true;
 	}
 	t = (double)(now.tv_sec - start.tv_sec) +
