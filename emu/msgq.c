@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -651,6 +652,33 @@ static bool take_message(struct uffd_ctx *ctx, struct uffd_msg *msg,
 	return w != NULL;
 }
 
+static void reader_gone(void *arg)
+{
+	struct uffd_ctx *ctx = arg;
+
+	atomic_fetch_sub(&ctx->readers_waiting, 1);
+}
+
+/*
+ * A blocking read() waits here.  Like the C library's read(), the wait is
+ * a cancellation point: cancellation is let in for the system call alone.
+ * The kernel restarts or fails the wait after a signal handler as it does
+ * the real read(): SA_RESTART decides.
+ */
+static long wait_for_message(struct uffd_ctx *ctx, uint32_t seq)
+{
+	int old;
+	long r;
+
+	atomic_fetch_add(&ctx->readers_waiting, 1);
+	pthread_cleanup_push(reader_gone, ctx);
+	pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &old);
+	r = futex(&ctx->msg_seq, FUTEX_WAIT_PRIVATE, seq, NULL);
+	pthread_setcanceltype(old, NULL);
+	pthread_cleanup_pop(1);
+	return r;
+}
+
 /* Copies len bytes to the iovec array at byte offset off. */
 static int iov_put(const struct iovec *iov, int iovcnt, size_t off,
 		   const void *data, size_t len)
@@ -702,9 +730,7 @@ ssize_t msgq_read(struct uffd_ctx *ctx, int fd, const struct iovec *iov,
 			ctx_sync_flags(ctx, fd);
 			if (__atomic_load_n(&ctx->nonblock, __ATOMIC_RELAXED))
 				return -EAGAIN;
-			atomic_fetch_add(&ctx->readers_waiting, 1);
-			r = futex(&ctx->msg_seq, FUTEX_WAIT_PRIVATE, seq, NULL);
-			atomic_fetch_sub(&ctx->readers_waiting, 1);
+			r = wait_for_message(ctx, seq);
 			if (r < 0 && errno == EINTR)
 				return -EINTR;
 			continue;

@@ -8,11 +8,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "emu/emu.h"
@@ -105,6 +107,11 @@ API int uffdemu_ioctl(int fd, unsigned long request, void *arg)
 	return result(r);
 }
 
+static void put_ctx(void *ctx)
+{
+	ctx_put(ctx);
+}
+
 API ssize_t uffdemu_readv(int fd, const struct iovec *iov, int iovcnt)
 {
 	struct fd_entry e;
@@ -117,8 +124,10 @@ API ssize_t uffdemu_readv(int fd, const struct iovec *iov, int iovcnt)
 	if (iovcnt < 0 || iovcnt > IOV_MAX)
 		return fail(EINVAL);
 	ctx_get(e.ctx);
+	/* read() is a cancellation point: a cancelled reader lets go too. */
+	pthread_cleanup_push(put_ctx, e.ctx);
 	r = msgq_read(e.ctx, fd, iov, iovcnt);
-	ctx_put(e.ctx);
+	pthread_cleanup_pop(1);
 	return r < 0 ? fail((int)-r) : r;
 }
 
@@ -235,10 +244,20 @@ static int poll_emulated(struct pollfd *fds, nfds_t nfds, int *others)
  * faults come from another CPU.  An emulated descriptor's result is always
  * set from its context.
  */
+static long elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000L +
+	       (now.tv_nsec - since->tv_nsec) / 1000000L;
+}
+
 API int uffdemu_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 {
 	int others, ready = poll_emulated(fds, nfds, &others);
-	int r;
+	struct timespec start;
+	int r, left = timeout;
 
 	if (!ready && timeout && !others && nfds == 1) {
 		struct fd_entry e;
@@ -249,14 +268,29 @@ API int uffdemu_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 	}
 	if (ready && !others)
 		return ready;
-	r = poll(fds, nfds, ready ? 0 : timeout);
-	if (r < 0)
-		return r;
-	poll_emulated(fds, nfds, &others);
-	r = 0;
-	for (nfds_t i = 0; i < nfds; i++)
-		r += fds[i].revents != 0;
-	return r;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		r = poll(fds, nfds, ready ? 0 : left);
+		if (r < 0)
+			return r;
+		poll_emulated(fds, nfds, &others);
+		r = 0;
+		for (nfds_t i = 0; i < nfds; i++)
+			r += fds[i].revents != 0;
+		/*
+		 * A descriptor woke the real poll() but its message went to
+		 * another reader meanwhile: wait on, as the kernel's poll()
+		 * does, rather than return 0 before the timeout.
+		 */
+		if (r || !left)
+			return r;
+		if (timeout > 0) {
+			left = timeout - (int)elapsed_ms(&start);
+			if (left <= 0)
+				return 0;
+		}
+		ready = 0;
+	}
 }
 
 static bool page_range(void *addr, size_t len, uintptr_t *start, uintptr_t *end)
@@ -469,6 +503,11 @@ API int uffdemu_fdinfo(int fd, char *buf, size_t len)
 API int uffdemu_internal_fd(int fd)
 {
 	return install_internal_fd(fd);
+}
+
+API int uffdemu_internal_fds(int *fds, int max)
+{
+	return install_internal_fds(fds, max);
 }
 
 API pid_t uffdemu_fork(void)

@@ -65,6 +65,20 @@ bool install_internal_fd(int fd)
 	return false;
 }
 
+/* The emulator's own descriptors, at most max of them, in no order. */
+int install_internal_fds(int *out, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < INTERNAL_FDS && n < max; i++) {
+		int v = atomic_load(&internal[i]);
+
+		if (v)
+			out[n++] = v - 1;
+	}
+	return n;
+}
+
 /* Closes one of the emulator's own descriptors. */
 void install_close_fd(int fd)
 {

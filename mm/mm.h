@@ -139,6 +139,7 @@ ssize_t install_copy(uintptr_t dst, const void *src, size_t len,
 		     unsigned int prot, bool by_prot);
 int install_hide_fd(int fd);
 bool install_internal_fd(int fd);
+int install_internal_fds(int *out, int max);
 void install_close_fd(int fd);
 enum { PAGE_OWN, PAGE_SHARED, PAGE_ZERO };
 int install_page_kind(uintptr_t addr, int *kind);

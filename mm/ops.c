@@ -347,8 +347,7 @@ ssize_t mm_move(uintptr_t dst, uintptr_t src, size_t len, bool allow_holes,
 					 ps_prot(de), de & PS_HIDDEN_PROT);
 		if (r < 0)
 			return done ? (ssize_t)done : r;
-		publish(arg, d, d + PAGE_SIZE, PS_PRESENT,
-			PS_HIDDEN_PROT | PS_WP | PS_POISON);
+		/* The source empties before anyone is woken on dst. */
 		if ((se & PS_CTX_MASK) && (se & PS_MODE_MISSING)) {
 			bool by_prot;
 
@@ -364,6 +363,8 @@ ssize_t mm_move(uintptr_t dst, uintptr_t src, size_t len, bool allow_holes,
 					 (int)ps_prot(se));
 			}
 		}
+		publish(arg, d, d + PAGE_SIZE, PS_PRESENT,
+			PS_HIDDEN_PROT | PS_WP | PS_POISON);
 		done += PAGE_SIZE;
 	}
 	return (ssize_t)done;

@@ -92,6 +92,8 @@ void uffdemu_prefault(const void *addr, size_t len, int write);
  * (close_range, closefrom) should spare.
  */
 int uffdemu_internal_fd(int fd);
+/* Those descriptors, at most max of them into fds; returns how many. */
+int uffdemu_internal_fds(int *fds, int max);
 
 /*
  * The userfaultfd-specific lines of /proc/self/fdinfo/fd (pending:, total:,

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
@@ -318,18 +319,55 @@ static void release_range(unsigned int first, unsigned int last)
 			shim_uffd_close((int)fd);
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/*
+ * Closes [first, last] around the emulator's own descriptors, which the
+ * emulator needs as long as the process lives (they are close-on-exec, so
+ * an exec still drops them).
+ */
+static int close_sparing(unsigned int first, unsigned int last, int flags)
+{
+	int own[64], n = uffdemu_internal_fds(own, 64);
+	unsigned int from = first;
+
+	qsort(own, (size_t)n, sizeof(own[0]), cmp_int);
+	for (int i = 0; i < n && from <= last; i++) {
+		unsigned int fd = (unsigned int)own[i];
+
+		if (fd < from || fd > last)
+			continue;
+		if (fd > from && real_close_range(from, fd - 1, flags) != 0)
+			return -1;
+		if (fd == last)
+			return 0;
+		from = fd + 1;
+	}
+	return real_close_range(from, last, flags);
+}
+
 SHIM_API int close_range(unsigned int first, unsigned int last, int flags)
 {
-	if (!(flags & CLOSE_RANGE_CLOEXEC) && first <= last)
-		release_range(first, last);
-	return real_close_range(first, last, flags);
+	if (flags & CLOSE_RANGE_CLOEXEC || first > last ||
+	    !__atomic_load_n(&shim_fds_any, __ATOMIC_RELAXED))
+		return real_close_range(first, last, flags);
+	release_range(first, last);
+	return close_sparing(first, last, flags);
 }
 
 SHIM_API void closefrom(int lowfd)
 {
-	if (lowfd >= 0)
-		release_range((unsigned int)lowfd, ~0U);
-	real_closefrom(lowfd);
+	if (lowfd < 0)
+		return;
+	if (!__atomic_load_n(&shim_fds_any, __ATOMIC_RELAXED)) {
+		real_closefrom(lowfd);
+		return;
+	}
+	release_range((unsigned int)lowfd, ~0U);
+	close_sparing((unsigned int)lowfd, ~0U, 0);
 }
 
 SHIM_API int dup(int fd)
