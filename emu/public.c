@@ -500,6 +500,34 @@ API int uffdemu_fdinfo(int fd, char *buf, size_t len)
 	return n < 0 ? fail(-n) : n;
 }
 
+#define PM_PRESENT       (1ULL << 63)
+#define PM_UFFD_WP       (1ULL << 57)
+/* What the kernel shows for a uffd-wp marker and a poison marker. */
+#define PM_WP_MARKER     0x420000000000003fULL
+#define PM_POISON_MARKER 0x400000000000005fULL
+
+API void uffdemu_pagemap_fixup(uint64_t *entries, uint64_t first_page, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t page = first_page + i;
+		uint32_t e;
+
+		if (page >= (TASK_SIZE >> PAGE_SHIFT))
+			break;
+		e = pagestate_get((uintptr_t)(page << PAGE_SHIFT));
+		if (!e)
+			continue;
+		if (e & PS_POISON)
+			entries[i] = PM_POISON_MARKER;
+		else if (entries[i] & PM_PRESENT)
+			entries[i] |= e & PS_WP ? PM_UFFD_WP : 0;
+		else if ((e & PS_MODE_MISSING) || (e & PS_WP))
+			/* A guard or a PROT_NONE page that stands for a
+			 * missing one, or a page marked unpopulated. */
+			entries[i] = e & PS_WP ? PM_WP_MARKER : 0;
+	}
+}
+
 API int uffdemu_internal_fd(int fd)
 {
 	return install_internal_fd(fd);

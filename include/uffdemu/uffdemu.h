@@ -18,6 +18,7 @@
 
 #include <poll.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -85,6 +86,16 @@ int uffdemu_sigaction(int sig, const struct sigaction *act,
  * UFFD_FEATURE_SIGBUS).
  */
 void uffdemu_prefault(const void *addr, size_t len, int write);
+
+/*
+ * Rewrites n entries read from /proc/self/pagemap, the first for virtual
+ * page number first_page, to what the kernel would show with its own
+ * userfaultfd: bit 57 (uffd-wp) on write-protected pages, the kernel's
+ * marker entries for pages marked with WP_UNPOPULATED and for poisoned
+ * pages, and an empty entry where the emulator keeps a missing page
+ * inaccessible.
+ */
+void uffdemu_pagemap_fixup(uint64_t *entries, uint64_t first_page, size_t n);
 
 /*
  * 1 if fd is one of the emulator's own descriptors (kept at high numbers,
