@@ -1,0 +1,771 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A fuzzer child: runs the operations it is sent on one backend and
+ * records, for each, what a monitor can observe: return values and errno,
+ * the fields written back, the messages read (thread ids as "Tk"), poll
+ * readiness, page contents, and how each touching thread ended.
+ *
+ * Thread timing must not make a record vary, so after an operation that
+ * may start, wake or block a thread, the child waits until every thread it
+ * started has either finished or sleeps (blocked in a userfault), and only
+ * then reports the threads that finished.  A blocking read() is ended by a
+ * timer signal after a short while, on both backends alike.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fuzz.h"
+#include "helpers.h"
+#include "known.h"
+
+#define OTHER_FD      900 /* /dev/null, FZ_SLOT_OTHER */
+#define CLOSED_FD     901 /* never open, FZ_SLOT_CLOSED */
+#define SETTLE_MS     3000
+#define READ_TIMER_MS 20
+#define READ_MAX      320
+
+enum { TH_NEW, TH_STARTED, TH_DONE };
+
+struct fz_thread {
+	uint32_t op_id; /* the FZ_TOUCH that started it */
+	unsigned int how;
+	volatile unsigned char *addr;
+	unsigned char val;
+	pthread_t th;
+	pid_t tid;
+	int state;
+	int signo; /* the signal that ended the touch, or 0 */
+	unsigned char seen;
+	char page[REC_VALUE_MAX];
+	bool reported;
+};
+
+static struct fz_thread threads[FZ_MAX_THREADS];
+static int n_threads;
+static int slots[FZ_UFFD_SLOTS];
+static char *scratch; /* pages: read-write, read-write, none, read-only */
+static const struct backend *be;
+static struct record rec;
+
+static __thread sigjmp_buf touch_env;
+static __thread volatile sig_atomic_t touching;
+
+/* --- signals --- */
+
+/* SIGSEGV and SIGBUS: the end of a touch, else the end of the child. */
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+	if (touching)
+		siglongjmp(touch_env, sig);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* SIGUSR1 (sent to a faulting thread), SIGUSR2 (ends a blocking read). */
+static void on_user_signal(int sig)
+{
+}
+
+static void install_handlers(void)
+{
+	struct sigaction fault = {.sa_sigaction = on_fault,
+				  .sa_flags = SA_SIGINFO | SA_NODEFER};
+	struct sigaction user = {.sa_handler = on_user_signal};
+
+	sigemptyset(&fault.sa_mask);
+	sigemptyset(&user.sa_mask);
+	/* Before any userfaultfd: the emulator keeps this one behind its own.
+	 */
+	sigaction(SIGSEGV, &fault, NULL);
+	sigaction(SIGBUS, &fault, NULL);
+	/* No SA_RESTART: a signal ends a blocking read() with EINTR. */
+	sigaction(SIGUSR1, &user, NULL);
+	sigaction(SIGUSR2, &user, NULL);
+}
+
+/* --- threads that touch memory --- */
+
+static void *touch_main(void *arg)
+{
+	struct fz_thread *t = arg;
+	unsigned char buf[PG];
+	int sig;
+
+	__atomic_store_n(&t->tid, gettid(), __ATOMIC_RELAXED);
+	__atomic_store_n(&t->state, TH_STARTED, __ATOMIC_RELEASE);
+	touching = 1;
+	sig = sigsetjmp(touch_env, 1);
+	if (!sig) {
+		if (t->how == TOUCH_BYTE_WRITE)
+			*t->addr = t->val;
+		if (t->how == TOUCH_PAGE_READ) {
+			memcpy(buf, (const void *)t->addr, PG);
+			rec_fmt_mem(t->page, sizeof(t->page), buf, PG);
+		} else {
+			t->seen = *t->addr;
+		}
+	}
+	touching = 0;
+	t->signo = sig;
+	__atomic_store_n(&t->state, TH_DONE, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Finished, or asleep (in a userfault: nothing else makes them sleep). */
+static bool thread_quiet(struct fz_thread *t)
+{
+	int state = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+	char c;
+
+	if (state != TH_STARTED)
+		return state == TH_DONE;
+	c = thread_state(__atomic_load_n(&t->tid, __ATOMIC_RELAXED));
+	return c == 'S' || c == 'D';
+}
+
+static bool all_quiet(void)
+{
+	int k;
+
+	for (k = 0; k < n_threads; k++)
+		if (!thread_quiet(&threads[k]))
+			return false;
+	return true;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Until every thread is quiet; twice in a row, a little apart, after an
+ * operation that may wake threads (a woken thread is runnable at once, but
+ * may sleep again after queuing a new message).
+ */
+static void settle(bool waking)
+{
+	long deadline = now_ms() + SETTLE_MS;
+	int seen = 0;
+
+	while (seen < (waking ? 2 : 1)) {
+		if (now_ms() > deadline) {
+			rec_str(&rec, "settle", "a thread never settles");
+			return;
+		}
+		if (all_quiet()) {
+			seen++;
+			if (seen < 2 && waking)
+				usleep(200);
+		} else {
+			seen = 0;
+			usleep(50);
+		}
+	}
+}
+
+static void fmt_outcome(char *out, size_t n, const struct fz_thread *t)
+{
+	if (t->signo)
+		snprintf(out, n, "%s",
+			 t->signo == SIGBUS ? "SIGBUS" : "SIGSEGV");
+	else if (t->how == TOUCH_PAGE_READ)
+		snprintf(out, n, "done, page %s", t->page);
+	else
+		snprintf(out, n, "done, seen %#04x", t->seen);
+}
+
+/* The threads that finished and were not reported yet, in order. */
+static void report_threads(void)
+{
+	char l[16], v[REC_VALUE_MAX];
+	int k;
+
+	for (k = 0; k < n_threads; k++) {
+		struct fz_thread *t = &threads[k];
+
+		if (t->reported ||
+		    __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != TH_DONE)
+			continue;
+		snprintf(l, sizeof(l), "T%d", k);
+		fmt_outcome(v, sizeof(v), t);
+		rec_str(&rec, l, v);
+		t->reported = true;
+	}
+}
+
+static void op_touch(const struct fz_op *op)
+{
+	struct fz_thread *t = &threads[n_threads];
+	char l[16];
+
+	if (n_threads == FZ_MAX_THREADS) {
+		rec_str(&rec, "touch", "too many threads");
+		return;
+	}
+	*t = (struct fz_thread){
+		.op_id = op->id,
+		.how = (unsigned int)op->mode,
+		.addr = (unsigned char *)(uintptr_t)fz_addr(op->area, op->off),
+		.val = (unsigned char)op->x,
+	};
+	if (pthread_create(&t->th, NULL, touch_main, t)) {
+		rec_str(&rec, "touch", "pthread_create failed");
+		return;
+	}
+	snprintf(l, sizeof(l), "T%d", n_threads++);
+	settle(false);
+	if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != TH_DONE)
+		rec_str(&rec, l, "blocked");
+}
+
+static void op_signal(const struct fz_op *op)
+{
+	int k;
+
+	for (k = 0; k < n_threads; k++) {
+		if (threads[k].op_id != op->x)
+			continue;
+		if (__atomic_load_n(&threads[k].state, __ATOMIC_ACQUIRE) ==
+		    TH_DONE) {
+			rec_str(&rec, "signal", "the thread has finished");
+			return;
+		}
+		rec_rv(&rec, "signal", -pthread_kill(threads[k].th, SIGUSR1));
+		return;
+	}
+	rec_str(&rec, "signal", "no such thread");
+}
+
+/* "T3" for a thread of ours, "0" for none. */
+static void fmt_ptid(char *out, size_t n, uint32_t tid)
+{
+	int k;
+
+	for (k = 0; tid && k < n_threads; k++) {
+		if ((uint32_t)__atomic_load_n(&threads[k].tid,
+					      __ATOMIC_RELAXED) == tid) {
+			snprintf(out, n, "T%d", k);
+			return;
+		}
+	}
+	snprintf(out, n, "%s",
+		 !tid                     ? "0"
+		 : (pid_t)tid == getpid() ? "the main thread"
+					  : "another thread");
+}
+
+/* --- descriptors and arguments --- */
+
+static int fd_of(unsigned int slot)
+{
+	if (slot == FZ_SLOT_OTHER)
+		return OTHER_FD;
+	if (slot >= FZ_UFFD_SLOTS || slots[slot] < 0)
+		return CLOSED_FD;
+	return slots[slot];
+}
+
+/* Copies size bytes of arg to where place says; returns that address. */
+static void *place_at(const void *arg, size_t size, unsigned int where)
+{
+	char *p = scratch;
+
+	if (where == PLACE_TAIL && size <= 8)
+		where = PLACE_NONE;
+	switch (where) {
+	case PLACE_NULL:
+		return NULL;
+	case PLACE_8:
+		return (void *)8;
+	case PLACE_NONE:
+		return scratch + 2 * PG;
+	case PLACE_TAIL:
+		p = scratch + 2 * PG - (size - 8);
+		memcpy(p, arg, size - 8);
+		return p;
+	case PLACE_RO:
+		p = scratch + 3 * PG;
+		mprotect(p, PG, PROT_READ | PROT_WRITE);
+		memcpy(p, arg, size);
+		mprotect(p, PG, PROT_READ);
+		return p;
+	}
+	memcpy(p, arg, size);
+	return p;
+}
+
+/* Whether what the call wrote back can be read (and so is recorded). */
+static bool readable(unsigned int where)
+{
+	return where == PLACE_OK || where == PLACE_RO;
+}
+
+/* --- the operations --- */
+
+static void op_create(const struct fz_op *op)
+{
+	long fd, dev = -1;
+
+	if (op->kind == FZ_DEV_CREATE) {
+		dev = rv(be->open(UFFDEMU_DEV_PATH, O_RDWR | O_CLOEXEC, 0));
+		rec_fd(&rec, "open", dev);
+		if (dev < 0)
+			return;
+		fd = rv(be->ioctl((int)dev, USERFAULTFD_IOC_NEW,
+				  (void *)(uintptr_t)op->mode));
+		be->close((int)dev);
+	} else {
+		fd = rv(be->userfaultfd(op->mode));
+	}
+	rec_fd(&rec, "new", fd);
+	if (fd >= 0 && op->slot2 < FZ_UFFD_SLOTS)
+		slots[op->slot2] = (int)fd;
+}
+
+static void op_api(const struct fz_op *op, int fd)
+{
+	struct uffdio_api a = {op->x, op->mode, 0x1234}, *p;
+	long ret;
+
+	p = place_at(&a, sizeof(a), op->place);
+	ret = rv(be->ioctl(fd, UFFDIO_API, p));
+	rec_rv(&rec, "rv", ret);
+	if (!readable(op->place))
+		return;
+	rec_hex(&rec, "api", p->api);
+	if (!ret)
+		known_hex(&rec, KNOWN_FEATURES, EMU_FEATURES_OFFERED);
+	rec_hex(&rec, "features", p->features);
+	rec_hex(&rec, "ioctls", p->ioctls);
+}
+
+static void op_register(const struct fz_op *op, int fd)
+{
+	struct uffdio_register reg = {
+		.range = {fz_addr(op->area, op->off), op->len},
+		.mode = op->mode,
+		.ioctls = IOCTLS_UNTOUCHED,
+	};
+	struct uffdio_register *p = place_at(&reg, sizeof(reg), op->place);
+	long ret = rv(be->ioctl(fd, UFFDIO_REGISTER, p));
+
+	rec_rv(&rec, "rv", ret);
+	if (!readable(op->place))
+		return;
+	rec_hex(&rec, "ioctls", p->ioctls);
+}
+
+/* UNREGISTER, WAKE and WRITEPROTECT: nothing is written back. */
+static void op_range(const struct fz_op *op, int fd)
+{
+	struct uffdio_writeprotect wp = {
+		.range = {fz_addr(op->area, op->off), op->len},
+		.mode = op->mode,
+	};
+	unsigned long request = op->kind == FZ_WAKE ? UFFDIO_WAKE
+				: op->kind == FZ_UNREGISTER
+					? UFFDIO_UNREGISTER
+					: UFFDIO_WRITEPROTECT;
+	size_t size =
+		request == UFFDIO_WRITEPROTECT ? sizeof(wp) : sizeof(wp.range);
+
+	rec_rv(&rec, "rv",
+	       rv(be->ioctl(fd, request, place_at(&wp, size, op->place))));
+}
+
+/*
+ * COPY and MOVE (dst, src, len, mode, then the field), ZEROPAGE and
+ * POISON (range, mode, then the field).
+ */
+static void op_fill(const struct fz_op *op, int fd)
+{
+	struct uffdio_copy c = {
+		.dst = fz_addr(op->area, op->off),
+		.src = fz_addr(op->src_area, op->src_off),
+		.len = op->len,
+		.mode = op->mode,
+		.copy = FIELD_UNTOUCHED,
+	};
+	struct uffdio_zeropage z = {
+		.range = {fz_addr(op->area, op->off), op->len},
+		.mode = op->mode,
+		.zeropage = FIELD_UNTOUCHED,
+	};
+	bool two = op->kind == FZ_COPY || op->kind == FZ_MOVE;
+	unsigned long request = op->kind == FZ_COPY     ? UFFDIO_COPY
+				: op->kind == FZ_MOVE   ? UFFDIO_MOVE
+				: op->kind == FZ_POISON ? UFFDIO_POISON
+							: UFFDIO_ZEROPAGE;
+	void *p = two ? place_at(&c, sizeof(c), op->place)
+		      : place_at(&z, sizeof(z), op->place);
+
+	rec_rv(&rec, "rv", rv(be->ioctl(fd, request, p)));
+	if (readable(op->place))
+		rec_int(&rec, "field",
+			two ? ((struct uffdio_copy *)p)->copy
+			    : ((struct uffdio_zeropage *)p)->zeropage);
+}
+
+static void op_ioctl(const struct fz_op *op, int fd)
+{
+	int arg = (int)op->mode, *p = place_at(&arg, sizeof(arg), op->place);
+
+	rec_rv(&rec, "rv", rv(be->ioctl(fd, op->x, p)));
+	if (readable(op->place))
+		rec_int(&rec, "arg", *p);
+}
+
+/* A message as one line: every field, the reserved bytes included. */
+static void rec_message(const unsigned char *m, int i)
+{
+	uint64_t flags, addr;
+	uint32_t r3, ptid, tail;
+	uint16_t r2;
+	char l[16], v[REC_VALUE_MAX + 64], a[48], t[24];
+
+	memcpy(&r2, m + 2, 2);
+	memcpy(&r3, m + 4, 4);
+	memcpy(&flags, m + 8, 8);
+	memcpy(&addr, m + 16, 8);
+	memcpy(&ptid, m + 24, 4);
+	memcpy(&tail, m + 28, 4);
+	fz_fmt_addr(a, sizeof(a), addr);
+	fmt_ptid(t, sizeof(t), ptid);
+	snprintf(l, sizeof(l), "msg%d", i);
+	snprintf(v, sizeof(v),
+		 "event %#x flags %#llx at %s from %s (reserved %u %u %u, "
+		 "tail %#x)",
+		 m[0], (unsigned long long)flags, a, t, m[1], r2, r3, tail);
+	rec_str(&rec, l, v);
+}
+
+struct read_timer {
+	pthread_t reader;
+	pthread_mutex_t lock;
+	bool armed;
+};
+
+static void *read_timer_main(void *arg)
+{
+	struct read_timer *rt = arg;
+
+	msleep(READ_TIMER_MS);
+	pthread_mutex_lock(&rt->lock);
+	if (rt->armed)
+		pthread_kill(rt->reader, SIGUSR2);
+	pthread_mutex_unlock(&rt->lock);
+	return NULL;
+}
+
+/* read(), ended by SIGUSR2 after a while if fd blocks. */
+static long timed_read(int fd, void *buf, size_t count)
+{
+	struct read_timer rt = {pthread_self(), PTHREAD_MUTEX_INITIALIZER, 1};
+	long fl = be->fcntl(fd, F_GETFL, 0), ret;
+	pthread_t th;
+
+	if (fl < 0 || (fl & O_NONBLOCK) ||
+	    pthread_create(&th, NULL, read_timer_main, &rt))
+		return rv(be->read(fd, buf, count));
+	ret = rv(be->read(fd, buf, count));
+	pthread_mutex_lock(&rt.lock);
+	rt.armed = false;
+	pthread_mutex_unlock(&rt.lock);
+	pthread_join(th, NULL);
+	return ret;
+}
+
+static void op_read(const struct fz_op *op, int fd)
+{
+	static unsigned char none[READ_MAX];
+	unsigned char *buf = (unsigned char *)scratch;
+	size_t count = op->mode < READ_MAX ? op->mode : READ_MAX;
+	long ret, i;
+
+	if (op->place == PLACE_NULL)
+		buf = NULL;
+	else if (op->place == PLACE_8)
+		buf = (unsigned char *)8;
+	else if (op->place == PLACE_NONE)
+		buf = (unsigned char *)scratch + 2 * PG;
+	else if (op->place == PLACE_RO)
+		buf = (unsigned char *)scratch + 3 * PG;
+	else if (op->place == PLACE_TAIL)
+		buf = (unsigned char *)scratch + 2 * PG - 40;
+	ret = timed_read(fd, buf, count);
+	rec_rv(&rec, "rv", ret);
+	if (op->place == PLACE_RO && ret > 0)
+		rec_str(&rec, "read-only buffer",
+			memcmp(buf, none, (size_t)ret) ? "written"
+						       : "unchanged");
+	if (op->place != PLACE_OK && op->place != PLACE_TAIL)
+		return;
+	for (i = 0; i + 32 <= ret; i += 32)
+		rec_message(buf + i, (int)(i / 32));
+}
+
+static void op_poll(const struct fz_op *op, int fd)
+{
+	struct pollfd pf = {.fd = fd, .events = (short)op->mode};
+
+	rec_rv(&rec, "rv", rv(be->poll(&pf, 1, 0)));
+	rec_hex(&rec, "revents", (uint16_t)pf.revents);
+}
+
+static void op_fd(const struct fz_op *op, int fd)
+{
+	long ret;
+
+	switch (op->kind) {
+	case FZ_CLOSE:
+		rec_rv(&rec, "rv", rv(be->close(fd)));
+		if (op->slot < FZ_UFFD_SLOTS)
+			slots[op->slot] = -1;
+		break;
+	case FZ_DUP:
+		ret = rv(be->dup(fd));
+		rec_fd(&rec, "new", ret);
+		if (ret >= 0 && op->slot2 < FZ_UFFD_SLOTS)
+			slots[op->slot2] = (int)ret;
+		break;
+	case FZ_SETFL:
+		rec_rv(&rec, "rv", rv(be->fcntl(fd, F_SETFL, (long)op->mode)));
+		rec_rv(&rec, "F_GETFL", rv(be->fcntl(fd, F_GETFL, 0)));
+		break;
+	}
+}
+
+/* pending, total and API; the API line's mask is a known difference. */
+static void op_fdinfo(int fd)
+{
+	char buf[512], *api;
+	unsigned long long ver, features, ioctls;
+	unsigned long pending, total;
+
+	if (be->fdinfo(fd, buf, sizeof(buf)) < 0) {
+		rec_rv(&rec, "fdinfo", -errno);
+		return;
+	}
+	api = strstr(buf, "API:");
+	if (sscanf(buf, "pending:\t%lu\ntotal:\t%lu", &pending, &total) != 2 ||
+	    !api ||
+	    sscanf(api, "API:\t%llx:%llx:%llx", &ver, &features, &ioctls) !=
+		    3) {
+		rec_str(&rec, "fdinfo", buf);
+		return;
+	}
+	rec_int(&rec, "pending", (long long)pending);
+	rec_int(&rec, "total", (long long)total);
+	rec_hex(&rec, "API.version", ver);
+	rec_hex(&rec, "API.features", features);
+	known_hex(&rec, KNOWN_FDINFO_IOCTLS, EMU_FDINFO_IOCTLS);
+	rec_hex(&rec, "API.ioctls", ioctls);
+}
+
+static void op_memory(const struct fz_op *op)
+{
+	void *addr = (void *)(uintptr_t)fz_addr(op->area, op->off);
+	void *p;
+
+	switch (op->kind) {
+	case FZ_MADVISE:
+		rec_rv(&rec, "rv",
+		       rv(be->madvise(addr, op->len, (int)op->mode)));
+		break;
+	case FZ_MPROTECT:
+		rec_rv(&rec, "rv",
+		       rv(be->mprotect(addr, op->len, (int)op->mode)));
+		break;
+	case FZ_MUNMAP:
+		rec_rv(&rec, "rv", rv(be->munmap(addr, op->len)));
+		break;
+	case FZ_MMAP:
+		p = mmap(addr, op->len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1,
+			 0);
+		if (p != MAP_FAILED && p != addr)
+			munmap(p, op->len);
+		rec_rv(&rec, "rv",
+		       p == MAP_FAILED ? -errno
+		       : p == addr     ? 0
+				       : -EEXIST);
+		break;
+	}
+}
+
+/* Whether an operation can wake a thread blocked in a userfault. */
+static bool may_wake(unsigned int kind)
+{
+	switch (kind) {
+	case FZ_COPY:
+	case FZ_ZEROPAGE:
+	case FZ_POISON:
+	case FZ_MOVE:
+	case FZ_WAKE:
+	case FZ_UNREGISTER:
+	case FZ_WRITEPROTECT:
+	case FZ_CLOSE:
+	case FZ_SIGNAL:
+	case FZ_MUNMAP:
+	case FZ_MADVISE:
+	case FZ_MPROTECT:
+		return true;
+	}
+	return false;
+}
+
+static void run_op(const struct fz_op *op)
+{
+	int fd = fd_of(op->slot);
+
+	switch (op->kind) {
+	case FZ_CREATE:
+	case FZ_DEV_CREATE:
+		op_create(op);
+		break;
+	case FZ_API:
+		op_api(op, fd);
+		break;
+	case FZ_REGISTER:
+		op_register(op, fd);
+		break;
+	case FZ_UNREGISTER:
+	case FZ_WAKE:
+	case FZ_WRITEPROTECT:
+		op_range(op, fd);
+		break;
+	case FZ_COPY:
+	case FZ_ZEROPAGE:
+	case FZ_POISON:
+	case FZ_MOVE:
+		op_fill(op, fd);
+		break;
+	case FZ_IOCTL:
+		op_ioctl(op, fd);
+		break;
+	case FZ_READ:
+		op_read(op, fd);
+		break;
+	case FZ_POLL:
+		op_poll(op, fd);
+		break;
+	case FZ_CLOSE:
+	case FZ_DUP:
+	case FZ_SETFL:
+		op_fd(op, fd);
+		break;
+	case FZ_TOUCH:
+		op_touch(op);
+		return;
+	case FZ_SIGNAL:
+		op_signal(op);
+		break;
+	case FZ_FDINFO:
+		op_fdinfo(fd);
+		break;
+	default:
+		op_memory(op);
+		break;
+	}
+	if (n_threads)
+		settle(may_wake(op->kind));
+}
+
+/* --- the child --- */
+
+static void map_areas(void)
+{
+	static const int prot[N_AREAS] = {
+		[AREA_A] = PROT_READ | PROT_WRITE,
+		[AREA_B] = PROT_READ | PROT_WRITE,
+		[AREA_C] = PROT_READ | PROT_WRITE,
+		[AREA_R] = PROT_READ,
+		[AREA_N] = PROT_NONE,
+		[AREA_SRC] = PROT_READ | PROT_WRITE,
+	};
+	int a;
+
+	for (a = 0; a < N_AREAS; a++) {
+		void *want = (void *)(uintptr_t)fz_area_base((enum fz_area)a);
+
+		if (a == AREA_GAP || a == AREA_ABS)
+			continue;
+		if (mmap(want, fz_area_pages((enum fz_area)a) * PG, prot[a],
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1,
+			 0) != want)
+			_exit(3);
+	}
+	fill_pattern((void *)(uintptr_t)fz_area_base(AREA_SRC), 4 * PG, 7);
+	mprotect((void *)(uintptr_t)(fz_area_base(AREA_SRC) + 4 * PG), PG,
+		 PROT_NONE);
+	scratch = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (scratch == MAP_FAILED)
+		_exit(3);
+	mprotect(scratch + 2 * PG, PG, PROT_NONE);
+	mprotect(scratch + 3 * PG, PG, PROT_READ);
+}
+
+static bool read_op(int fd, struct fz_op *op)
+{
+	size_t got = 0;
+	ssize_t k;
+
+	while (got < sizeof(*op)) {
+		k = read(fd, (char *)op + got, sizeof(*op) - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return false;
+		got += (size_t)k;
+	}
+	return true;
+}
+
+static void new_record(int out_fd)
+{
+	rec_free(&rec);
+	rec_set_sink(&rec, out_fd);
+	rec.emu = be == &backend_emu;
+}
+
+void fz_child(const struct backend *b, int cmd_fd, int out_fd)
+{
+	struct fz_op op;
+	int k, null_fd;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	be = b;
+	install_handlers();
+	map_areas();
+	null_fd = open("/dev/null", O_RDWR);
+	if (null_fd < 0 || dup2(null_fd, OTHER_FD) != OTHER_FD)
+		_exit(3);
+	close(null_fd);
+	close(CLOSED_FD);
+	for (k = 0; k < FZ_UFFD_SLOTS; k++)
+		slots[k] = -1;
+	rec_init(&rec);
+	new_record(out_fd);
+	while (read_op(cmd_fd, &op)) {
+		run_op(&op);
+		report_threads();
+		rec_str(&rec, FZ_END_LABEL, "");
+		new_record(out_fd);
+	}
+	_exit(0);
+}

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The known differences between the emulator and the kernel (see known.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "known.h"
+
+const struct known_difference known_differences[] = {
+	{KNOWN_FEATURES,
+	 "UFFDIO_API offers only the features the emulator implements "
+	 "(0x169cd: PAGEFAULT_FLAG_WP, EVENT_REMAP, EVENT_REMOVE, "
+	 "EVENT_UNMAP, SIGBUS, THREAD_ID, EXACT_ADDRESS, WP_UNPOPULATED, "
+	 "POISON, MOVE; Linux 6.18 on x86-64 offers 0x1ffff), and requesting "
+	 "another fails EINVAL, as on a kernel without it"},
+	{KNOWN_FDINFO_IOCTLS,
+	 "the API line of fdinfo shows the ioctls the emulator implements, "
+	 "0x800000000000017f, where Linux 6.18 shows 0x80000000000001ff "
+	 "(with CONTINUE)"},
+	{KNOWN_SHARED_MEMORY,
+	 "REGISTER refuses shared memory (memfd and tmpfs, shared or private "
+	 "mappings, and shared anonymous memory) with EINVAL, where the "
+	 "kernel registers it, in MINOR mode too: the emulator implements "
+	 "private anonymous memory only"},
+	{KNOWN_PLAIN_POLL,
+	 "plain poll(), epoll and select() on an emulated descriptor report "
+	 "it readable (POLLIN) where the kernel reports POLLERR (before "
+	 "UFFDIO_API, and on a descriptor without O_NONBLOCK; select() sees "
+	 "it readable and writable there): the descriptor is an epoll "
+	 "instance, which cannot raise POLLERR; uffdemu_poll() is exact"},
+	{NULL, NULL},
+};
+
+const char *known_reason(const char *id)
+{
+	const struct known_difference *k;
+
+	for (k = known_differences; k->id; k++)
+		if (!strcmp(k->id, id))
+			return k->reason;
+	return NULL;
+}
+
+void known(struct record *r, const char *id, const char *emu)
+{
+	rec_mark_next(r, id, emu, false);
+}
+
+void known_rest(struct record *r, const char *id, const char *emu)
+{
+	rec_mark_next(r, id, emu, true);
+}
+
+void known_hex(struct record *r, const char *id, uint64_t emu)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%#llx", (unsigned long long)emu);
+	known(r, id, v);
+}
+
+void known_rv_rest(struct record *r, const char *id, long emu)
+{
+	char v[32];
+
+	rec_fmt_rv(v, sizeof(v), emu);
+	known_rest(r, id, v);
+}
