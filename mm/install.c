@@ -277,6 +277,21 @@ int install_populated(uintptr_t start, size_t len, unsigned char *vec)
 	return 0;
 }
 
+/*
+ * The raw /proc/self/pagemap entries of n pages from addr.  Entries of
+ * pages no mapping covers read as zero.
+ */
+int install_pagemap(uintptr_t addr, uint64_t *out, size_t n)
+{
+	size_t want = n * sizeof(*out);
+
+	if (pagemap_fd < 0 || pread(pagemap_fd, out, want,
+				    (off_t)((addr >> PAGE_SHIFT) *
+					    sizeof(*out))) != (ssize_t)want)
+		return -EFAULT;
+	return 0;
+}
+
 #define PM_PRESENT   (1ULL << 63)
 #define PM_SWAPPED   (1ULL << 62)
 #define PM_EXCLUSIVE (1ULL << 56)

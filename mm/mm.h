@@ -143,6 +143,7 @@ int install_internal_fds(int *out, int max);
 void install_close_fd(int fd);
 enum { PAGE_OWN, PAGE_SHARED, PAGE_ZERO };
 int install_page_kind(uintptr_t addr, int *kind);
+int install_pagemap(uintptr_t addr, uint64_t *out, size_t n);
 int install_zero(uintptr_t dst, size_t len, unsigned int prot, bool by_prot);
 int install_populated(uintptr_t start, size_t len, unsigned char *vec);
 const char *install_method(void);

@@ -115,7 +115,7 @@ static void drop_missing(uintptr_t start, uintptr_t end)
 		uintptr_t b =
 			run_end(a, end,
 				PS_MODE_MISSING | PS_PRESENT | PS_HIDDEN_PROT |
-					PS_PROTS | PS_WP);
+					PS_PROTS | PS_WP | PS_POISON);
 
 		if ((e & PS_MODE_MISSING) && !(e & (PS_PRESENT | PS_POISON)))
 			install_unhide(a, b - a, page_prot(e & ~PS_HIDDEN_PROT),
@@ -304,6 +304,35 @@ void mm_update(uintptr_t start, uintptr_t end, uint32_t set, uint32_t clear)
 		pagestate_set(a, (pagestate_get(a) & ~clear) | set);
 }
 
+#define PMD_PAGES 512 /* pages one page table maps */
+
+/*
+ * Whether the kernel would have no page table for src: it fails a move
+ * with ENOENT on such a source before it looks at the destination.  A
+ * table exists while some page of its 2 MiB holds an entry (this kernel
+ * frees tables that MADV_DONTNEED empties).  Pages the emulator keeps
+ * missing hold only its own guard, which the kernel would not have.
+ */
+static bool src_table_absent(uintptr_t src)
+{
+	uintptr_t base = src & ~(PMD_PAGES * PAGE_SIZE - 1);
+	static uint64_t pm[PMD_PAGES]; /* mm_lock held */
+
+	if (install_pagemap(base, pm, PMD_PAGES))
+		return false;
+	for (size_t i = 0; i < PMD_PAGES; i++) {
+		uint32_t e = pagestate_get(base + i * PAGE_SIZE);
+
+		if (e & (PS_PRESENT | PS_WP | PS_POISON))
+			return false;
+		if ((e & PS_CTX_MASK) && (e & PS_MODE_MISSING))
+			continue;
+		if (pm[i])
+			return false;
+	}
+	return true;
+}
+
 /*
  * UFFDIO_MOVE from src to dst, page by page: dst must be empty (EEXIST),
  * src populated (ENOENT, unless allow_holes lets a hole count as moved)
@@ -325,6 +354,8 @@ ssize_t mm_move(uintptr_t dst, uintptr_t src, size_t len, bool allow_holes,
 		int kind = 0;
 		ssize_t r;
 
+		if (!allow_holes && src_table_absent(s))
+			return done ? (ssize_t)done : -ENOENT;
 		if (!mm_page_empty(d, de))
 			return done ? (ssize_t)done : -EEXIST;
 		if (!(se & PS_POISON) && mm_page_empty(s, se & ~PS_WP)) {
