@@ -467,9 +467,7 @@ static bool gen_uffd_op(struct fz_model *m, struct fz_op *op)
 	case FZ_API:
 		op->x = chance(m, 90) ? UFFD_API
 				      : PICK(m, 0xAB, 0, UFFD_API | 1ULL << 32);
-		op->mode = chance(m, 30) ? 0
-					 : fz_splitmix(&m->rng) &
-						   EMU_FEATURES_OFFERED;
+		op->mode = chance(m, 30) ? 0 : fz_splitmix(&m->rng) & FEATURES;
 		if (avoid[AVOID_WP_OTHER_CTX].on)
 			op->mode =
 				(op->mode & ~UFFD_FEATURE_WP_UNPOPULATED) |
