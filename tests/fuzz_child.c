@@ -5,14 +5,15 @@
  * the fields written back, the messages read (thread ids as "Tk"), poll
  * readiness, page contents, and how each touching thread ended.
  *
- * Thread timing must not make a record vary, so after an operation that
- * may start, wake or block a thread, the child waits until every thread it
- * started has either finished or sleeps (blocked in a userfault), and only
- * then reports the threads that finished.  A blocking read() is ended by a
- * timer signal after a short while, on both backends alike.
+ * Thread timing must not make a record vary, so after each operation the
+ * child waits until every thread it started has either finished or sleeps
+ * (blocked in a userfault), all of them at one instant, and only then
+ * reports the threads that finished.  A blocking read() is ended by a
+ * signal once the reader sleeps, on both backends alike.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,13 +29,63 @@
 #include "helpers.h"
 #include "known.h"
 
-#define OTHER_FD      900 /* /dev/null, FZ_SLOT_OTHER */
-#define CLOSED_FD     901 /* never open, FZ_SLOT_CLOSED */
-#define SETTLE_MS     3000
-#define READ_TIMER_MS 20
-#define READ_MAX      320
+#define OTHER_FD  900 /* /dev/null, FZ_SLOT_OTHER */
+#define CLOSED_FD 901 /* never open, FZ_SLOT_CLOSED */
+#define SETTLE_MS 3000
+#define READ_MAX  320
 
 enum { TH_NEW, TH_STARTED, TH_DONE };
+
+/* A thread's state and run count, from files kept open for speed. */
+struct task_files {
+	int stat;
+	int schedstat;
+};
+
+/* In the thread itself. */
+static void task_files_open(struct task_files *f)
+{
+	f->stat = open("/proc/thread-self/stat", O_RDONLY | O_CLOEXEC);
+	f->schedstat =
+		open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+}
+
+static void task_files_close(struct task_files *f)
+{
+	if (f->stat >= 0)
+		close(f->stat);
+	if (f->schedstat >= 0)
+		close(f->schedstat);
+	f->stat = f->schedstat = -1;
+}
+
+/* Whether the thread sleeps: S, or D (uninterruptible). */
+static bool task_sleeps(const struct task_files *f)
+{
+	char buf[512], *paren;
+	ssize_t n = pread(f->stat, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' && (paren[2] == 'S' || paren[2] == 'D');
+}
+
+/* How many times the thread was put on a CPU (schedstat's third field). */
+static unsigned long long task_runs(const struct task_files *f)
+{
+	char buf[128];
+	unsigned long long run_ns, wait_ns, runs;
+	ssize_t n = pread(f->schedstat, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return ~0ULL;
+	buf[n] = '\0';
+	if (sscanf(buf, "%llu %llu %llu", &run_ns, &wait_ns, &runs) != 3)
+		return ~0ULL;
+	return runs;
+}
 
 struct fz_thread {
 	uint32_t op_id; /* the FZ_TOUCH that started it */
@@ -43,6 +94,7 @@ struct fz_thread {
 	unsigned char val;
 	pthread_t th;
 	pid_t tid;
+	struct task_files files; /* its /proc files, open while it runs */
 	int state;
 	int signo; /* the signal that ended the touch, or 0 */
 	unsigned char seen;
@@ -101,6 +153,7 @@ static void *touch_main(void *arg)
 	unsigned char buf[PG];
 	int sig;
 
+	task_files_open(&t->files);
 	__atomic_store_n(&t->tid, gettid(), __ATOMIC_RELAXED);
 	__atomic_store_n(&t->state, TH_STARTED, __ATOMIC_RELEASE);
 	touching = 1;
@@ -121,28 +174,6 @@ static void *touch_main(void *arg)
 	return NULL;
 }
 
-/* Finished, or asleep (in a userfault: nothing else makes them sleep). */
-static bool thread_quiet(struct fz_thread *t)
-{
-	int state = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
-	char c;
-
-	if (state != TH_STARTED)
-		return state == TH_DONE;
-	c = thread_state(__atomic_load_n(&t->tid, __ATOMIC_RELAXED));
-	return c == 'S' || c == 'D';
-}
-
-static bool all_quiet(void)
-{
-	int k;
-
-	for (k = 0; k < n_threads; k++)
-		if (!thread_quiet(&threads[k]))
-			return false;
-	return true;
-}
-
 static long now_ms(void)
 {
 	struct timespec ts;
@@ -151,30 +182,73 @@ static long now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/*
- * Until every thread is quiet; twice in a row, a little apart, after an
- * operation that may wake threads (a woken thread is runnable at once, but
- * may sleep again after queuing a new message).
- */
-static void settle(bool waking)
+/* Short waits: a yield first, then sleeps of a few microseconds. */
+static void back_off(int round)
 {
-	long deadline = now_ms() + SETTLE_MS;
-	int seen = 0;
+	if (round < 4)
+		sched_yield();
+	else
+		nanosleep(&(struct timespec){0, round < 64 ? 5000 : 50000},
+			  NULL);
+}
 
-	while (seen < (waking ? 2 : 1)) {
-		if (now_ms() > deadline) {
-			rec_str(&rec, "settle", "a thread never settles");
-			return;
+/*
+ * One look at every thread that has not finished: whether all of them
+ * sleep, and how many times each has been put on a CPU so far.  first:
+ * the count is read before the state, else after it (see settle()).
+ */
+static bool look(bool first, unsigned long long *runs)
+{
+	int k;
+
+	for (k = 0; k < n_threads; k++) {
+		struct fz_thread *t = &threads[k];
+		int state = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+
+		if (state == TH_DONE) {
+			task_files_close(&t->files);
+			continue;
 		}
-		if (all_quiet()) {
-			seen++;
-			if (seen < 2 && waking)
-				usleep(200);
-		} else {
-			seen = 0;
-			usleep(50);
-		}
+		if (state != TH_STARTED)
+			return false;
+		if (first)
+			runs[k] = task_runs(&t->files);
+		if (!task_sleeps(&t->files))
+			return false;
+		if (!first && task_runs(&t->files) != runs[k])
+			return false;
 	}
+	return true;
+}
+
+/*
+ * Until every thread has finished or sleeps, all at one instant: the
+ * kernel's userfaultfd and the emulator both put a thread blocked in a
+ * userfault to sleep, and nothing else does while the main thread waits
+ * here.  Two looks prove it: in the first each thread's run count is read
+ * before its state, in the second after it.  A thread seen asleep in both
+ * with the same count slept all the time between, so there is an instant
+ * when all slept; with the main thread idle nobody was left to wake them,
+ * and no thread will run again until the next operation.  (A single look
+ * would not do: a thread woken by another may still be asleep when looked
+ * at, and its waker asleep by the time it is looked at.)
+ */
+static void settle(void)
+{
+	static unsigned long long runs[FZ_MAX_THREADS];
+	long deadline = 0;
+	int round;
+
+	for (round = 0;; round++) {
+		if (look(true, runs) && look(false, runs))
+			return;
+		if (!deadline)
+			deadline = now_ms() + SETTLE_MS;
+		else if (now_ms() > deadline)
+			break;
+		back_off(round);
+	}
+	rec_str(&rec, "settle", "a thread never settles");
 }
 
 static void fmt_outcome(char *out, size_t n, const struct fz_thread *t)
@@ -221,13 +295,14 @@ static void op_touch(const struct fz_op *op)
 		.how = (unsigned int)op->mode,
 		.addr = (unsigned char *)(uintptr_t)fz_addr(op->area, op->off),
 		.val = (unsigned char)op->x,
+		.files = {-1, -1},
 	};
 	if (pthread_create(&t->th, NULL, touch_main, t)) {
 		rec_str(&rec, "touch", "pthread_create failed");
 		return;
 	}
 	snprintf(l, sizeof(l), "T%d", n_threads++);
-	settle(false);
+	settle();
 	if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != TH_DONE)
 		rec_str(&rec, l, "blocked");
 }
@@ -453,39 +528,67 @@ static void rec_message(const unsigned char *m, int i)
 	rec_str(&rec, l, v);
 }
 
-struct read_timer {
+struct read_watch {
 	pthread_t reader;
+	struct task_files *files;
 	pthread_mutex_t lock;
-	bool armed;
+	bool reading;
+	bool never_slept;
 };
 
-static void *read_timer_main(void *arg)
+/*
+ * Ends the read with SIGUSR2 once the reader sleeps in it.  Both backends
+ * check for a message before they sleep, and every thread has settled, so
+ * a read that sleeps would sleep for ever.
+ */
+static void *read_watch_main(void *arg)
 {
-	struct read_timer *rt = arg;
+	struct read_watch *w = arg;
+	long deadline = now_ms() + SETTLE_MS;
+	unsigned long long runs;
+	int round;
 
-	msleep(READ_TIMER_MS);
-	pthread_mutex_lock(&rt->lock);
-	if (rt->armed)
-		pthread_kill(rt->reader, SIGUSR2);
-	pthread_mutex_unlock(&rt->lock);
+	for (round = 0;; round++) {
+		pthread_mutex_lock(&w->lock);
+		if (!w->reading)
+			break;
+		runs = task_runs(w->files);
+		if (task_sleeps(w->files) && task_runs(w->files) == runs) {
+			pthread_kill(w->reader, SIGUSR2);
+			break;
+		}
+		if (now_ms() > deadline) {
+			w->never_slept = true;
+			pthread_kill(w->reader, SIGUSR2);
+			break;
+		}
+		pthread_mutex_unlock(&w->lock);
+		back_off(round);
+	}
+	pthread_mutex_unlock(&w->lock);
 	return NULL;
 }
 
-/* read(), ended by SIGUSR2 after a while if fd blocks. */
-static long timed_read(int fd, void *buf, size_t count)
+static struct task_files main_files;
+
+/* read(), ended by SIGUSR2 if it blocks. */
+static long watched_read(int fd, void *buf, size_t count)
 {
-	struct read_timer rt = {pthread_self(), PTHREAD_MUTEX_INITIALIZER, 1};
+	struct read_watch w = {pthread_self(), &main_files,
+			       PTHREAD_MUTEX_INITIALIZER, true, false};
 	long fl = be->fcntl(fd, F_GETFL, 0), ret;
 	pthread_t th;
 
 	if (fl < 0 || (fl & O_NONBLOCK) ||
-	    pthread_create(&th, NULL, read_timer_main, &rt))
+	    pthread_create(&th, NULL, read_watch_main, &w))
 		return rv(be->read(fd, buf, count));
 	ret = rv(be->read(fd, buf, count));
-	pthread_mutex_lock(&rt.lock);
-	rt.armed = false;
-	pthread_mutex_unlock(&rt.lock);
+	pthread_mutex_lock(&w.lock);
+	w.reading = false;
+	pthread_mutex_unlock(&w.lock);
 	pthread_join(th, NULL);
+	if (w.never_slept)
+		rec_str(&rec, "read", "neither returned nor slept");
 	return ret;
 }
 
@@ -506,7 +609,7 @@ static void op_read(const struct fz_op *op, int fd)
 		buf = (unsigned char *)scratch + 3 * PG;
 	else if (op->place == PLACE_TAIL)
 		buf = (unsigned char *)scratch + 2 * PG - 40;
-	ret = timed_read(fd, buf, count);
+	ret = watched_read(fd, buf, count);
 	rec_rv(&rec, "rv", ret);
 	if (op->place == PLACE_RO && ret > 0)
 		rec_str(&rec, "read-only buffer",
@@ -607,27 +710,6 @@ static void op_memory(const struct fz_op *op)
 	}
 }
 
-/* Whether an operation can wake a thread blocked in a userfault. */
-static bool may_wake(unsigned int kind)
-{
-	switch (kind) {
-	case FZ_COPY:
-	case FZ_ZEROPAGE:
-	case FZ_POISON:
-	case FZ_MOVE:
-	case FZ_WAKE:
-	case FZ_UNREGISTER:
-	case FZ_WRITEPROTECT:
-	case FZ_CLOSE:
-	case FZ_SIGNAL:
-	case FZ_MUNMAP:
-	case FZ_MADVISE:
-	case FZ_MPROTECT:
-		return true;
-	}
-	return false;
-}
-
 static void run_op(const struct fz_op *op)
 {
 	int fd = fd_of(op->slot);
@@ -682,7 +764,7 @@ static void run_op(const struct fz_op *op)
 		break;
 	}
 	if (n_threads)
-		settle(may_wake(op->kind));
+		settle();
 }
 
 /* --- the child --- */
@@ -749,7 +831,10 @@ void fz_child(const struct backend *b, int cmd_fd, int out_fd)
 	int k, null_fd;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Sleeps of a few microseconds while settling, not of 50. */
+	prctl(PR_SET_TIMERSLACK, 1UL);
 	be = b;
+	task_files_open(&main_files);
 	install_handlers();
 	map_areas();
 	null_fd = open("/dev/null", O_RDWR);
