@@ -1076,6 +1076,7 @@ static void run_workers(const struct options *o, struct totals *t, double start)
 	stop_workers(w, o->jobs);
 }
 
+/* The seeds, and with t the operations of each. */
 static void print_seeds(const struct options *o, const struct totals *t)
 {
 	int i;
@@ -1083,7 +1084,7 @@ static void print_seeds(const struct options *o, const struct totals *t)
 	for (i = 0; i < o->n_seeds; i++)
 		printf("%s%llu", i ? ", " : "",
 		       (unsigned long long)o->seeds[i]);
-	if (o->n_seeds > 1) {
+	if (t && o->n_seeds > 1) {
 		printf(" (operations:");
 		for (i = 0; i < o->n_seeds; i++)
 			printf(" %ld", t->ops_of[i]);
@@ -1112,7 +1113,7 @@ int main(int argc, char **argv)
 	device = backend_kernel_has_device();
 	signal(SIGPIPE, SIG_IGN);
 	printf("uffdemu-fuzz: seed%s ", o.n_seeds > 1 ? "s" : "");
-	print_seeds(&o, &t);
+	print_seeds(&o, NULL);
 	printf("\n");
 	fz_avoid_print(stdout);
 	fflush(stdout);
@@ -1121,10 +1122,10 @@ int main(int argc, char **argv)
 	else
 		run_here(&o, &t, start);
 	secs = now_s() - start;
-	printf("uffdemu-fuzz: %ld operations in %ld episodes (%.1f s, %.0f "
+	printf("uffdemu-fuzz: %ld operations in %ld episode%s (%.1f s, %.0f "
 	       "per second), seed%s ",
-	       t.ops, t.episodes, secs, secs > 0 ? (double)t.ops / secs : 0.0,
-	       o.n_seeds > 1 ? "s" : "");
+	       t.ops, t.episodes, t.episodes == 1 ? "" : "s", secs,
+	       secs > 0 ? (double)t.ops / secs : 0.0, o.n_seeds > 1 ? "s" : "");
 	print_seeds(&o, &t);
 	printf(": ");
 	if (!t.divergences && !t.hangs)

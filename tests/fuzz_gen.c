@@ -133,10 +133,11 @@ static struct {
 				 true},
 	[AVOID_MOVE_SRC_TABLE] =
 		{"move-src-table",
-		 "MOVE without ALLOW_SRC_HOLES from an area munmap() or "
-		 "MADV_DONTNEED emptied pages of (ENOENT for a source page "
-		 "table the kernel still has: it fails EEXIST on the "
-		 "destination)",
+		 "MOVE without ALLOW_SRC_HOLES from an area whose page "
+		 "table may hold no page (emptied by munmap() or "
+		 "MADV_DONTNEED, or made by a fault that blocked or "
+		 "failed): ENOENT where the kernel has the table and fails "
+		 "EEXIST on the destination",
 		 true},
 	[AVOID_MOVE_HOLES_WAKE] =
 		{"move-holes-wake",
@@ -180,7 +181,7 @@ struct fz_model {
 		uint32_t poisoned; /* POISON'ed, not unmapped since */
 		uint32_t stale;    /* poisoned, then (un)registered or
 				      released */
-		bool trimmed;      /* munmap() or MADV_DONTNEED emptied some */
+		bool empty_table;  /* its page table may hold no page */
 	} pages[AREA_C + 1];
 	bool wp_unpopulated; /* every UFFDIO_API asks for it, or none */
 	bool device;         /* the kernel's /dev/userfaultfd can be used */
@@ -530,7 +531,7 @@ static bool move_avoided(const struct fz_model *m, const struct fz_op *op)
 	    covers(m, op->src_area, op->src_off, op->len, SET_ZERO))
 		return true;
 	if (avoid[AVOID_MOVE_SRC_TABLE].on && !holes &&
-	    op->src_area <= AREA_C && m->pages[op->src_area].trimmed)
+	    op->src_area <= AREA_C && m->pages[op->src_area].empty_table)
 		return true;
 	if (avoid[AVOID_MOVE_HOLES_WAKE].on && holes && blocked_in(m, op))
 		return true;
@@ -901,6 +902,10 @@ static void model_area(struct fz_model *m, const struct fz_op *op,
 			m->pages[a].wp |= mask;
 		break;
 	}
+	/* Even when it fails ENOMEM past the end, it empties what it met. */
+	if (op->kind == FZ_MUNMAP ||
+	    (op->kind == FZ_MADVISE && op->mode == MADV_DONTNEED))
+		m->pages[a].empty_table = true;
 	if (!ok)
 		return;
 	if (op->kind == FZ_MUNMAP ||
@@ -912,9 +917,6 @@ static void model_area(struct fz_model *m, const struct fz_op *op,
 		m->pages[a].poisoned &= ~mask;
 		m->pages[a].stale &= ~mask;
 	}
-	if (op->kind == FZ_MUNMAP ||
-	    (op->kind == FZ_MADVISE && op->mode == MADV_DONTNEED))
-		m->pages[a].trimmed = true;
 	if (op->kind == FZ_MUNMAP)
 		m->pages[a].unmapped |= mask;
 	if (op->kind == FZ_MMAP)
@@ -929,7 +931,10 @@ static void model_pages(struct fz_model *m, const struct fz_op *op,
 
 	/* A page a thread read or wrote is populated: no longer a zero fill. */
 	for (k = 0; op->kind == FZ_TOUCH && op->area <= AREA_C && k < r->n; k++)
-		if (!strncmp(r->lines[k].value, "done", 4)) {
+		if (strncmp(r->lines[k].value, "done", 4)) {
+			/* The fault made the table, and no page in it. */
+			m->pages[op->area].empty_table = true;
+		} else {
 			m->pages[op->area].zeroed &= ~(1U << (op->off / PG));
 			if (op->mode == TOUCH_BYTE_WRITE)
 				m->pages[op->area].zero &=
