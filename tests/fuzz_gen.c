@@ -135,9 +135,9 @@ static struct {
 		{"move-src-table",
 		 "MOVE without ALLOW_SRC_HOLES from an area whose page "
 		 "table may hold no page (emptied by munmap() or "
-		 "MADV_DONTNEED, or made by a fault that blocked or "
-		 "failed): ENOENT where the kernel has the table and fails "
-		 "EEXIST on the destination",
+		 "MADV_DONTNEED, left by MOVE, or made by a fault that "
+		 "blocked or failed): ENOENT where the kernel has the "
+		 "table and fails EEXIST on the destination",
 		 true},
 	[AVOID_MOVE_HOLES_WAKE] =
 		{"move-holes-wake",
@@ -980,6 +980,9 @@ void fz_model_update(struct fz_model *m, const struct fz_op *op,
 		m->threads[k].blocked = !strcmp(r->lines[i].value, "blocked");
 	}
 	model_pages(m, op, r);
+	/* What MOVE takes away leaves the source's page table behind. */
+	if (op->kind == FZ_MOVE && op->src_area <= AREA_C)
+		m->pages[op->src_area].empty_table = true;
 	if (op->kind == FZ_REGISTER && v && !strcmp(v, "0") &&
 	    op->area <= AREA_C) {
 		int slot = m->n_reg < 8 ? m->n_reg++ : (int)rnd(m, 8);
