@@ -33,7 +33,7 @@
 #include "known.h"
 
 #define MAX_OPS        400
-#define STEP_TIMEOUT_S 10
+#define STEP_TIMEOUT_S 30 /* longer than a child settles (fuzz_child.c) */
 #define MAX_JOBS       16
 #define MAX_SEEDS      64
 #define MAX_WHATS      256

@@ -31,7 +31,12 @@
 
 #define OTHER_FD  900 /* /dev/null, FZ_SLOT_OTHER */
 #define CLOSED_FD 901 /* never open, FZ_SLOT_CLOSED */
-#define SETTLE_MS 3000
+/*
+ * Long: a thread the emulator makes retry a fault (up to 100,000 yields)
+ * takes seconds to settle on a loaded machine, and that must not show.
+ * The driver's watchdog waits longer still.
+ */
+#define SETTLE_MS 20000
 #define READ_MAX  320
 
 enum { TH_NEW, TH_STARTED, TH_DONE };
