@@ -758,7 +758,8 @@ static void usage(FILE *f, const char *prog)
 		"  --no-avoid     also make the operations that show the "
 		"emulator bugs\n"
 		"                 the generator avoids (they are listed at the "
-		"start)\n",
+		"start)\n"
+		"  --no-avoid=A,B only those of the names given\n",
 		prog, prog);
 }
 
@@ -820,7 +821,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{"minimize", no_argument, NULL, 'm'},
 		{"no-minimize", no_argument, NULL, 'M'},
 		{"trace", no_argument, NULL, 'T'},
-		{"no-avoid", no_argument, NULL, 'A'},
+		{"no-avoid", optional_argument, NULL, 'A'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -874,7 +875,19 @@ static int parse(int argc, char **argv, struct options *o)
 			trace = true;
 			break;
 		case 'A':
-			fz_avoid_all(false);
+			if (!optarg) {
+				fz_avoid_all(false);
+				break;
+			}
+			for (char *n = strtok(optarg, ","); n;
+			     n = strtok(NULL, ","))
+				if (!fz_avoid_set(n, false)) {
+					fprintf(stderr,
+						"uffdemu-fuzz: no avoided "
+						"operations named %s\n",
+						n);
+					return -1;
+				}
 			break;
 		case 'h':
 			usage(stdout, argv[0]);

@@ -141,6 +141,8 @@ void fz_model_update(struct fz_model *m, const struct fz_op *op,
  * found and not fixed yet; fz_avoid_all(false) makes them again.
  */
 void fz_avoid_all(bool on);
+/* The same for the entry called name; false when there is none. */
+bool fz_avoid_set(const char *name, bool on);
 void fz_avoid_print(FILE *f);
 
 /* --- a child (fuzz_child.c) --- */

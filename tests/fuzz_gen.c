@@ -1013,6 +1013,18 @@ void fz_avoid_all(bool on)
 		avoid[i].on = on;
 }
 
+bool fz_avoid_set(const char *name, bool on)
+{
+	int i;
+
+	for (i = 0; i < N_AVOID; i++)
+		if (!strcmp(avoid[i].name, name)) {
+			avoid[i].on = on;
+			return true;
+		}
+	return false;
+}
+
 void fz_avoid_print(FILE *f)
 {
 	int i;
