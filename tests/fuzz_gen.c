@@ -65,6 +65,7 @@ enum {
 	AVOID_MOVE_HOLES_WAKE,
 	AVOID_POISON_FORGOTTEN,
 	AVOID_MOVE_POISONED,
+	AVOID_MOVE_OVERLAP,
 	N_AVOID
 };
 
@@ -156,6 +157,11 @@ static struct {
 				 "MOVE from a poisoned page (EBUSY where the "
 				 "kernel fails EFAULT)",
 				 true},
+	[AVOID_MOVE_OVERLAP] = {"move-overlap",
+				"MOVE between overlapping ranges, where a page "
+				"moved is the source of a later one (EAGAIN "
+				"where the kernel moves it on)",
+				true},
 };
 
 /* --- the generator's picture of the children --- */
@@ -522,6 +528,8 @@ static bool registers_zeroed(const struct fz_model *m, const struct fz_op *op)
 static bool move_avoided(const struct fz_model *m, const struct fz_op *op)
 {
 	bool holes = op->mode & UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES;
+	uint64_t src = fz_addr(op->src_area, op->src_off);
+	uint64_t dst = fz_addr(op->area, op->off);
 
 	if (avoid[AVOID_MOVE_WP].on &&
 	    (covers(m, op->area, op->off, op->len, SET_WP) ||
@@ -534,6 +542,9 @@ static bool move_avoided(const struct fz_model *m, const struct fz_op *op)
 	    op->src_area <= AREA_C && m->pages[op->src_area].empty_table)
 		return true;
 	if (avoid[AVOID_MOVE_HOLES_WAKE].on && holes && blocked_in(m, op))
+		return true;
+	if (avoid[AVOID_MOVE_OVERLAP].on &&
+	    (src > dst ? src - dst : dst - src) < op->len)
 		return true;
 	if (avoid[AVOID_MOVE_POISONED].on &&
 	    covers(m, op->src_area, op->src_off, op->len, SET_POISONED))
