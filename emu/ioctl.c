@@ -88,9 +88,11 @@ zero:
 }
 
 /*
- * Whether a mapping can be registered in MISSING mode.
+ * Whether a mapping can be registered.
  * Limitation: shared memory (memfd, tmpfs, shared anonymous) is refused
- * with EINVAL, where the kernel registers it.
+ * with EINVAL, where the kernel registers it.  So is every mapping that is
+ * not private anonymous memory when a WP_ASYNC context asks for WP mode
+ * alone, where the kernel accepts any memory type, files included.
  */
 static bool vma_compatible(const struct mm_vma *v)
 {

@@ -18,6 +18,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <ucontext.h>
@@ -126,6 +127,16 @@ void wq_unlock(const sigset_t *saved)
 {
 	wq_unlock_in_handler();
 	pthread_sigmask(SIG_SETMASK, saved, NULL);
+}
+
+void emu_faults_lock(sigset_t *saved)
+{
+	wq_lock(saved);
+}
+
+void emu_faults_unlock(const sigset_t *saved)
+{
+	wq_unlock(saved);
 }
 
 static void list_append(struct waiter_list *l, struct waiter *w)
@@ -376,6 +387,33 @@ static bool still_faulting(uint32_t entry, bool wp)
 
 static bool fault_wait(uintptr_t addr, bool write, bool wp, ucontext_t *uc);
 
+/*
+ * UFFD_FEATURE_WP_ASYNC: a write to a write-protected page is resolved on
+ * the spot, as the kernel does it, with no message and no sleep: the page
+ * gets its write access back and loses its WP mark, and the access runs
+ * again.  Waiter lock held, so a WRITEPROTECT that protects the page again
+ * (it sets marks and protections under the same lock) comes wholly before
+ * or wholly after.  Should the entry change meanwhile through another path,
+ * the page gets the protection the new entry wants.
+ */
+static void resolve_async(uintptr_t addr, uint32_t entry)
+{
+	uintptr_t page = addr & PAGE_MASK;
+	uint32_t now;
+
+	if (mprotect((void *)page, PAGE_SIZE, (int)page_prot(entry & ~PS_WP)) !=
+	    0) {
+		/* Out of memory regions: let the access try again. */
+		sched_yield();
+		return;
+	}
+	if (pagestate_cas(page, entry, entry & ~PS_WP))
+		return;
+	now = pagestate_get(page);
+	if (now & PS_CTX_MASK)
+		mprotect((void *)page, PAGE_SIZE, (int)page_prot(now));
+}
+
 bool emu_fault(uintptr_t addr, bool write, bool wp, void *ucontext)
 {
 	bool taken;
@@ -398,6 +436,11 @@ static bool fault_wait(uintptr_t addr, bool write, bool wp, ucontext_t *uc)
 	if (!ctx || !still_faulting(entry, wp) ||
 	    atomic_load(&ctx->state) == CTX_RELEASED) {
 		/* Resolved, unregistered or being released meanwhile. */
+		wq_unlock_in_handler();
+		return true;
+	}
+	if (wp && (ctx->features & UFFD_FEATURE_WP_ASYNC)) {
+		resolve_async(addr, entry);
 		wq_unlock_in_handler();
 		return true;
 	}

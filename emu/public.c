@@ -393,14 +393,19 @@ API int uffdemu_madvise(void *addr, size_t len, int advice)
 API int uffdemu_mprotect(void *addr, size_t len, int prot)
 {
 	uintptr_t start, end;
+	sigset_t saved;
 	int r;
 
 	if (!page_range(addr, len, &start, &end))
 		return mprotect(addr, len, prot);
 	mm_lock();
+	/* An asynchronous write-protect fault resolved in between would give
+	 * a page the old protection back. */
+	emu_faults_lock(&saved);
 	r = mprotect(addr, len, prot);
 	if (r == 0)
 		mm_protect(start, end, (unsigned int)prot);
+	emu_faults_unlock(&saved);
 	mm_unlock();
 	return r;
 }

@@ -7,6 +7,7 @@
 #ifndef UFFDEMU_MM_H
 #define UFFDEMU_MM_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,6 +50,7 @@
 int pagestate_reserve(uintptr_t start, size_t len);
 uint32_t pagestate_get(uintptr_t addr);
 void pagestate_set(uintptr_t addr, uint32_t entry);
+bool pagestate_cas(uintptr_t addr, uint32_t old, uint32_t entry);
 void pagestate_release(uintptr_t start, size_t len);
 
 /* The protection the program set. */
@@ -173,5 +175,15 @@ void fault_raise_poison(uintptr_t addr, void *ucontext);
  * is retried afterwards), false when the fault is not a userfault.
  */
 bool emu_fault(uintptr_t addr, bool write, bool wp, void *ucontext);
+
+/*
+ * The lock the fault path holds while it resolves an asynchronous
+ * write-protect fault (UFFD_FEATURE_WP_ASYNC): it changes a page's WP mark
+ * and its protection together under it.  Code that sets WP marks or
+ * changes the protection of registered pages holds it over both steps, so
+ * that the two orders are the only outcomes.  It blocks every signal.
+ */
+void emu_faults_lock(sigset_t *saved);
+void emu_faults_unlock(const sigset_t *saved);
 
 #endif /* UFFDEMU_MM_H */

@@ -402,6 +402,31 @@ ssize_t mm_move(uintptr_t dst, uintptr_t src, size_t len, bool allow_holes,
 }
 
 /*
+ * Marks the pages of [start, end) that vec says are populated (every page
+ * with unpopulated) write-protected and takes their write access away, in
+ * one step for the fault path: an asynchronous resolution of one of these
+ * pages comes before or after, never in between.
+ */
+static void protect_marked(uintptr_t start, uintptr_t end, bool unpopulated,
+			   const unsigned char *vec)
+{
+	sigset_t saved;
+
+	emu_faults_lock(&saved);
+	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
+		uint32_t e = pagestate_get(a);
+		bool populated = e & PS_MODE_MISSING
+					 ? (e & PS_PRESENT) != 0
+					 : vec[(a - start) >> PAGE_SHIFT] != 0;
+
+		if (populated || unpopulated)
+			pagestate_set(a, e | PS_WP);
+	}
+	apply_prot(start, end);
+	emu_faults_unlock(&saved);
+}
+
+/*
  * UFFDIO_WRITEPROTECT on [start, end), all of it registered in WP mode.
  * Protecting marks populated pages, and empty ones too with unpopulated
  * (WP_UNPOPULATED): their first write traps.  Unprotecting gives the pages
@@ -434,18 +459,9 @@ int mm_writeprotect(uintptr_t start, uintptr_t end, bool wp, bool unpopulated,
 	if (!vec)
 		return -ENOMEM;
 	err = install_populated(start, end - start, vec);
-	for (size_t i = 0; !err && i < pages; i++) {
-		uintptr_t a = start + (i << PAGE_SHIFT);
-		uint32_t e = pagestate_get(a);
-		bool populated = e & PS_MODE_MISSING ? (e & PS_PRESENT) != 0
-						     : vec[i] != 0;
-
-		if (populated || unpopulated)
-			pagestate_set(a, e | PS_WP);
-	}
-	free(vec);
 	if (!err)
-		apply_prot(start, end);
+		protect_marked(start, end, unpopulated, vec);
+	free(vec);
 	return err;
 }
 
@@ -502,6 +518,7 @@ int mm_discard(uintptr_t start, uintptr_t end)
 /*
  * The program changed the protection of [start, end) to prot.  Pages
  * hidden with PROT_NONE stay so, write-protected pages stay read-only.
+ * The caller holds emu_faults_lock() over the real mprotect() and this.
  */
 void mm_protect(uintptr_t start, uintptr_t end, unsigned int prot)
 {

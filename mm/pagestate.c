@@ -74,6 +74,19 @@ void pagestate_set(uintptr_t addr, uint32_t entry)
 			      entry, memory_order_release);
 }
 
+/* Replaces the entry if it is still old; safe in a signal handler. */
+bool pagestate_cas(uintptr_t addr, uint32_t old, uint32_t entry)
+{
+	uint32_t *leaf = leaf_for(addr);
+
+	if (!leaf)
+		return false;
+	return atomic_compare_exchange_strong_explicit(
+		(_Atomic uint32_t *)&leaf[(addr >> PAGE_SHIFT) &
+					  (LEAF_PAGES - 1)],
+		&old, entry, memory_order_acq_rel, memory_order_acquire);
+}
+
 /*
  * Forgets [start, start + len) and gives the table's own memory for it back
  * to the system where whole pages of entries became zero.

@@ -587,11 +587,15 @@ static bool gen_uffd_op(struct fz_model *m, struct fz_op *op)
 		op->x = chance(m, 90) ? UFFD_API
 				      : PICK(m, 0xAB, 0, UFFD_API | 1ULL << 32);
 		op->mode = chance(m, 30) ? 0 : fz_splitmix(&m->rng) & FEATURES;
+		/* WP_ASYNC implies WP_UNPOPULATED. */
 		if (avoid[AVOID_WP_OTHER_CTX].on)
-			op->mode =
-				(op->mode & ~UFFD_FEATURE_WP_UNPOPULATED) |
-				(m->wp_unpopulated ? UFFD_FEATURE_WP_UNPOPULATED
-						   : 0);
+			op->mode = (op->mode & ~(UFFD_FEATURE_WP_UNPOPULATED |
+						 UFFD_FEATURE_WP_ASYNC)) |
+				   (m->wp_unpopulated
+					    ? UFFD_FEATURE_WP_UNPOPULATED |
+						      (op->mode &
+						       UFFD_FEATURE_WP_ASYNC)
+					    : 0);
 		if (chance(m, 8))
 			op->mode |= PICK(m, 1ULL << 17, 1ULL << 20, 1ULL << 31,
 					 1ULL << 32, 1ULL << 63);

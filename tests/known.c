@@ -8,9 +8,10 @@
 const struct known_difference known_differences[] = {
 	{KNOWN_FEATURES,
 	 "UFFDIO_API offers only the features the emulator implements "
-	 "(0x169cd: PAGEFAULT_FLAG_WP, EVENT_REMAP, EVENT_REMOVE, "
+	 "(0x1e9cd: PAGEFAULT_FLAG_WP, EVENT_REMAP, EVENT_REMOVE, "
 	 "EVENT_UNMAP, SIGBUS, THREAD_ID, EXACT_ADDRESS, WP_UNPOPULATED, "
-	 "POISON, MOVE; Linux 6.18 on x86-64 offers 0x1ffff), and requesting "
+	 "POISON, WP_ASYNC, MOVE; Linux 6.18 on x86-64 offers 0x1ffff), and "
+	 "requesting "
 	 "another fails EINVAL, as on a kernel without it"},
 	{KNOWN_FDINFO_IOCTLS,
 	 "the API line of fdinfo shows the ioctls the emulator implements, "

@@ -36,10 +36,11 @@ const char *known_reason(const char *id);
 /*
  * What the emulator offers, where that is less than the kernel offers: the
  * features PAGEFAULT_FLAG_WP, EVENT_REMAP, EVENT_REMOVE, EVENT_UNMAP,
- * SIGBUS, THREAD_ID, EXACT_ADDRESS, WP_UNPOPULATED, POISON and MOVE, and
+ * SIGBUS, THREAD_ID, EXACT_ADDRESS, WP_UNPOPULATED, POISON, WP_ASYNC and
+ * MOVE, and
  * in fdinfo every ioctl but CONTINUE.
  */
-#define EMU_FEATURES_OFFERED 0x169cdULL
+#define EMU_FEATURES_OFFERED 0x1e9cdULL
 #define EMU_FDINFO_IOCTLS    0x800000000000017fULL
 
 /*
