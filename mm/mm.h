@@ -126,6 +126,7 @@ ssize_t mm_move(uintptr_t dst, uintptr_t src, size_t len, bool allow_holes,
 bool mm_page_empty(uintptr_t addr, uint32_t entry);
 int mm_writeprotect(uintptr_t start, uintptr_t end, bool wp, bool unpopulated,
 		    void (*clear)(uintptr_t start, uintptr_t end));
+void mm_writeprotect_all(uintptr_t start, uintptr_t end);
 void mm_forget(uintptr_t start, uintptr_t end);
 int mm_discard(uintptr_t start, uintptr_t end);
 void mm_protect(uintptr_t start, uintptr_t end, unsigned int prot);

@@ -415,9 +415,9 @@ static void protect_marked(uintptr_t start, uintptr_t end, bool unpopulated,
 	emu_faults_lock(&saved);
 	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
 		uint32_t e = pagestate_get(a);
-		bool populated = e & PS_MODE_MISSING
-					 ? (e & PS_PRESENT) != 0
-					 : vec[(a - start) >> PAGE_SHIFT] != 0;
+		bool populated = e & PS_MODE_MISSING ? (e & PS_PRESENT) != 0
+				 : vec ? vec[(a - start) >> PAGE_SHIFT] != 0
+				       : false;
 
 		if (populated || unpopulated)
 			pagestate_set(a, e | PS_WP);
@@ -463,6 +463,15 @@ int mm_writeprotect(uintptr_t start, uintptr_t end, bool wp, bool unpopulated,
 		protect_marked(start, end, unpopulated, vec);
 	free(vec);
 	return err;
+}
+
+/*
+ * Write-protects every page of [start, end), populated or not, as
+ * WP_UNPOPULATED does: PAGEMAP_SCAN's PM_SCAN_WP_MATCHING.
+ */
+void mm_writeprotect_all(uintptr_t start, uintptr_t end)
+{
+	protect_marked(start, end, true, NULL);
 }
 
 /* The program unmapped [start, end): forget it. */

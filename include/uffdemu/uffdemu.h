@@ -22,6 +22,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "pagemap.h"
 #include "userfaultfd.h"
 
 #ifdef __cplusplus
@@ -96,6 +97,19 @@ void uffdemu_prefault(const void *addr, size_t len, int write);
  * inaccessible.
  */
 void uffdemu_pagemap_fixup(uint64_t *entries, uint64_t first_page, size_t n);
+
+/*
+ * ioctl(fd, PAGEMAP_SCAN, arg) on fd, a descriptor of this process's
+ * /proc/PID/pagemap, answered as the kernel would answer it with its own
+ * userfaultfd: registered pages are reported from the emulator's picture
+ * (PAGE_IS_WPALLOWED in WP mode of a WP_ASYNC context, PAGE_IS_WRITTEN where
+ * no WP mark is, markers as swapped entries, missing pages as empty), and
+ * PM_SCAN_WP_MATCHING write-protects them in the emulator.  Other
+ * descriptors, and ranges without registered pages, go to the real ioctl.
+ * Returns the number of regions written to arg->vec, or -1 and errno.
+ */
+struct pm_scan_arg;
+int uffdemu_pagemap_scan(int fd, struct pm_scan_arg *arg);
 
 /*
  * 1 if fd is one of the emulator's own descriptors (kept at high numbers,

@@ -253,10 +253,28 @@ SHIM_API ssize_t readv(int fd, const struct iovec *iov, int cnt)
 	return real_readv(fd, iov, cnt);
 }
 
+/*
+ * PAGEMAP_SCAN on a pagemap file: once a userfaultfd exists the emulator
+ * answers for this process's registered pages (and passes the rest on).
+ */
+static SHIM_COLD int pagemap_scan(int fd, void *arg)
+{
+	int r, err;
+
+	shim_depth++;
+	r = uffdemu_pagemap_scan(fd, arg);
+	err = errno;
+	shim_depth--;
+	errno = err;
+	return r;
+}
+
 static SHIM_COLD int ioctl_slow(int fd, unsigned long req, void *arg)
 {
 	if (shim_emulated(fd))
 		return shim_uffd_ioctl(fd, req, arg);
+	if (req == PAGEMAP_SCAN && shim_is_active() && shim_depth == 0)
+		return pagemap_scan(fd, arg);
 	/* Requests that encode their argument's size and direction. */
 	if (_IOC_DIR(req) & (_IOC_READ | _IOC_WRITE))
 		shim_prefault(arg, _IOC_SIZE(req), _IOC_DIR(req) == _IOC_READ);
@@ -283,7 +301,8 @@ SHIM_API long shim_syscall(long nr, long a1, long a2, long a3, long a4, long a5,
 SHIM_API int shim_ioctl(int fd, unsigned long req, void *arg)
 {
 	if (unlikely(shim_maybe_emulated(fd) ||
-		     shim_prefault_wanted(arg, _IOC_SIZE(req))))
+		     shim_prefault_wanted(arg, _IOC_SIZE(req)) ||
+		     req == PAGEMAP_SCAN))
 		return ioctl_slow(fd, req, arg);
 	return real_ioctl(fd, req, arg);
 }

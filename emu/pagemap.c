@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The PAGEMAP_SCAN ioctl of /proc/self/pagemap, answered for registered
+ * memory as the kernel answers it with its own userfaultfd.
+ *
+ * The real ioctl is asked for the plain categories of every page of the
+ * range (it knows which pages are present, swapped, file-backed, the zero
+ * page, huge or soft-dirty).  For registered pages these are corrected from
+ * the emulator's picture: its missing pages are empty (the guard markers
+ * that keep them so are its own), a WP mark takes PAGE_IS_WRITTEN away, a
+ * mark on an empty page or a poison marker is the kernel's marker entry,
+ * a swapped one, and WP mode of a WP_ASYNC context is PAGE_IS_WPALLOWED.
+ * The matching, the output and PM_SCAN_WP_MATCHING then follow the
+ * kernel's walk page by page.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "emu/emu.h"
+#include "mm/mm.h"
+#include "uffdemu/pagemap.h"
+
+#define API __attribute__((visibility("default")))
+
+#define PM_SCAN_FLAGS  (PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC)
+/* The categories of Linux 6.7; 6.14 added PAGE_IS_GUARD. */
+#define CATEGORIES_6_7 0xffULL
+/* Categories of the page itself, as opposed to those of its mapping. */
+#define PAGE_KIND                                                             \
+	(PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_FILE | PAGE_IS_PFNZERO | \
+	 PAGE_IS_HUGE | PAGE_IS_GUARD | PAGE_IS_WRITTEN)
+
+/* The highest end of a user range access_ok() accepts (x86-64, 4 levels). */
+#define USER_END TASK_SIZE
+
+static int fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+/* Whether fd is this process's own pagemap file. */
+static bool own_pagemap(int fd)
+{
+	char link[64], want[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, want, sizeof(want) - 1);
+	if (n <= 0)
+		return false;
+	want[n] = '\0';
+	snprintf(link, sizeof(link), "/proc/%d/pagemap", (int)getpid());
+	return strcmp(link, want) == 0;
+}
+
+/*
+ * The categories this kernel knows, or 0 when it has no PAGEMAP_SCAN.
+ * Probed once with an empty walk.
+ */
+static uint64_t known_categories(int fd)
+{
+	static uint64_t known = ~0ULL;
+	struct pm_scan_arg a = {.size = sizeof(a)};
+
+	if (known != ~0ULL)
+		return known;
+	a.return_mask = PAGE_IS_GUARD;
+	if (ioctl(fd, PAGEMAP_SCAN, &a) >= 0) {
+		known = CATEGORIES_6_7 | PAGE_IS_GUARD;
+	} else {
+		a.return_mask = 0;
+		known = ioctl(fd, PAGEMAP_SCAN, &a) >= 0 ? CATEGORIES_6_7 : 0;
+	}
+	return known;
+}
+
+/* access_ok(): the range lies below the end of user space, unwrapped. */
+static bool access_ok(uint64_t addr, uint64_t size)
+{
+	uint64_t sum = addr + size;
+
+	return sum >= addr && sum <= USER_END;
+}
+
+/* The kernel's argument checks, in its order; then its defaults. */
+static int get_args(struct pm_scan_arg *a, void *uarg, uint64_t categories)
+{
+	if (uaccess_read(a, uarg, sizeof(*a)))
+		return -EFAULT;
+	if (a->size != sizeof(*a))
+		return -EINVAL;
+	if (a->flags & ~(uint64_t)PM_SCAN_FLAGS)
+		return -EINVAL;
+	if ((a->category_inverted | a->category_mask | a->category_anyof_mask |
+	     a->return_mask) &
+	    ~categories)
+		return -EINVAL;
+	if (a->start & ~PAGE_MASK)
+		return -EINVAL;
+	if (!access_ok(a->start, a->end - a->start))
+		return -EFAULT;
+	if (!a->vec && a->vec_len)
+		return -EINVAL;
+	if (a->vec &&
+	    (a->vec_len > UINT64_MAX / sizeof(struct page_region) ||
+	     !access_ok(a->vec, a->vec_len * sizeof(struct page_region))))
+		return -EFAULT;
+	a->end = (a->end + PAGE_SIZE - 1) & PAGE_MASK;
+	a->walk_end = 0;
+	if (!a->max_pages)
+		a->max_pages = ULONG_MAX;
+	return 0;
+}
+
+/* The plain categories the real ioctl gives, a batch of regions at a time. */
+struct raw {
+	int fd;
+	uint64_t all;  /* every category this kernel knows */
+	uint64_t next; /* where the next batch starts */
+	uint64_t end;
+	struct page_region r[256];
+	int n, i;
+	int err;
+};
+
+/*
+ * The plain categories of the page at addr (addresses only grow), or
+ * false when no mapping covers it.
+ */
+static bool raw_category(struct raw *w, uint64_t addr, uint64_t *cat)
+{
+	for (;;) {
+		struct pm_scan_arg a = {.size = sizeof(a)};
+		long n;
+
+		while (w->i < w->n && w->r[w->i].end <= addr)
+			w->i++;
+		if (w->i < w->n) {
+			if (w->r[w->i].start > addr)
+				return false;
+			*cat = w->r[w->i].categories;
+			return true;
+		}
+		/* Pages before next that no region holds are in no mapping. */
+		if (w->next >= w->end || addr < w->next)
+			return false;
+		a.start = addr;
+		a.end = w->end;
+		a.vec = (uintptr_t)w->r;
+		a.vec_len = sizeof(w->r) / sizeof(w->r[0]);
+		a.return_mask = w->all;
+		n = ioctl(w->fd, PAGEMAP_SCAN, &a);
+		if (n < 0) {
+			w->err = -errno;
+			return false;
+		}
+		w->n = (int)n;
+		w->i = 0;
+		w->next = a.walk_end > a.start ? a.walk_end : w->end;
+		if (!n && w->next >= w->end)
+			return false;
+	}
+}
+
+/* What the kernel shows for a registered page: see the top of the file. */
+static uint64_t emulated_category(uint32_t e, uint64_t real)
+{
+	struct uffd_ctx *ctx = ctx_by_slot(e & PS_CTX_MASK);
+	uint64_t cat = real & ~(uint64_t)PAGE_IS_GUARD;
+
+	if (e & PS_POISON) {
+		cat = (cat & ~(uint64_t)PAGE_KIND) | PAGE_IS_SWAPPED |
+		      PAGE_IS_WRITTEN;
+	} else if ((e & PS_MODE_MISSING) && !(e & PS_PRESENT)) {
+		cat = (cat & ~(uint64_t)PAGE_KIND) |
+		      (e & PS_WP ? PAGE_IS_SWAPPED : PAGE_IS_WRITTEN);
+	} else {
+		/* A zero page installed and not touched since. */
+		if ((e & PS_PRESENT) &&
+		    !(cat & (PAGE_IS_PRESENT | PAGE_IS_SWAPPED)))
+			cat |= PAGE_IS_PRESENT | PAGE_IS_PFNZERO;
+		if (e & PS_WP) {
+			cat &= ~(uint64_t)PAGE_IS_WRITTEN;
+			if (!(cat & (PAGE_IS_PRESENT | PAGE_IS_SWAPPED)))
+				cat |= PAGE_IS_SWAPPED;
+		}
+	}
+	if ((e & PS_MODE_WP) && ctx && (ctx->features & UFFD_FEATURE_WP_ASYNC))
+		cat |= PAGE_IS_WPALLOWED;
+	return cat;
+}
+
+struct scan {
+	struct pm_scan_arg a;
+	struct page_region *out; /* the regions for vec */
+	size_t n, room;
+	uint64_t found;             /* pages in them */
+	uintptr_t wp_start, wp_end; /* a run of pages to protect */
+};
+
+static bool interesting(const struct pm_scan_arg *a, uint64_t cat)
+{
+	cat ^= a->category_inverted;
+	if ((cat & a->category_mask) != a->category_mask)
+		return false;
+	return !a->category_anyof_mask || (cat & a->category_anyof_mask);
+}
+
+/*
+ * Adds the page at addr to the output.  Returns false when it does not fit
+ * (max_pages reached, or vec full and the page starts a new region): the
+ * walk stops there.
+ */
+static bool output(struct scan *s, uint64_t cat, uint64_t addr)
+{
+	struct page_region *last = s->n ? &s->out[s->n - 1] : NULL;
+
+	if (!s->a.vec_len)
+		return true;
+	cat &= s->a.return_mask;
+	if (s->found + 1 > s->a.max_pages)
+		goto full;
+	if (last && last->end == addr && last->categories == cat) {
+		last->end = addr + PAGE_SIZE;
+	} else {
+		if (s->n == s->a.vec_len)
+			goto full;
+		if (s->n == s->room) {
+			size_t room = s->room ? s->room * 2 : 64;
+			void *p = realloc(s->out, room * sizeof(*s->out));
+
+			if (!p)
+				goto full;
+			s->out = p;
+			s->room = room;
+		}
+		s->out[s->n++] =
+			(struct page_region){addr, addr + PAGE_SIZE, cat};
+	}
+	s->found++;
+	return true;
+full:
+	s->a.walk_end = addr;
+	return false;
+}
+
+static void protect_flush(struct scan *s)
+{
+	if (s->wp_end > s->wp_start)
+		mm_writeprotect_all(s->wp_start, s->wp_end);
+	s->wp_start = s->wp_end = 0;
+}
+
+static void protect(struct scan *s, uintptr_t addr)
+{
+	if (addr != s->wp_end) {
+		protect_flush(s);
+		s->wp_start = addr;
+	}
+	s->wp_end = addr + PAGE_SIZE;
+}
+
+/* The walk, under mm_lock.  Returns 0 or a negative errno. */
+static int walk(struct scan *s, struct raw *w)
+{
+	for (uint64_t addr = s->a.start; addr < s->a.end; addr += PAGE_SIZE) {
+		uint32_t e = pagestate_get(addr);
+		uint64_t cat;
+
+		if (!raw_category(w, addr, &cat)) {
+			if (w->err)
+				return w->err;
+			continue; /* no mapping here */
+		}
+		if (e & (PS_CTX_MASK | PS_POISON))
+			cat = emulated_category(e, cat);
+		if (!(cat & PAGE_IS_WPALLOWED)) {
+			if (s->a.flags & PM_SCAN_CHECK_WPASYNC)
+				return -EPERM;
+			if (s->a.flags & PM_SCAN_WP_MATCHING)
+				continue;
+		}
+		if (!interesting(&s->a, cat))
+			continue;
+		if (!output(s, cat, addr))
+			break;
+		if ((s->a.flags & PM_SCAN_WP_MATCHING) &&
+		    (cat & PAGE_IS_WRITTEN) && (e & PS_CTX_MASK))
+			protect(s, addr);
+	}
+	protect_flush(s);
+	return 0;
+}
+
+/* Whether [start, end) holds a registered or poisoned page. */
+static bool any_emulated(uint64_t start, uint64_t end)
+{
+	struct mm_reg r;
+
+	if (start >= end)
+		return false;
+	if (reg_next(start, end, 0, &r))
+		return true;
+	for (uint64_t a = start; a < end; a += PAGE_SIZE)
+		if (pagestate_get(a) & PS_POISON)
+			return true;
+	return false;
+}
+
+API int uffdemu_pagemap_scan(int fd, struct pm_scan_arg *uarg)
+{
+	struct scan s = {0};
+	struct raw *w;
+	uint64_t categories;
+	int err;
+	long ret;
+
+	if (!own_pagemap(fd) || !(categories = known_categories(fd)))
+		return ioctl(fd, PAGEMAP_SCAN, uarg);
+	err = get_args(&s.a, uarg, categories);
+	if (err)
+		return fail(-err);
+	mm_lock();
+	if (!any_emulated(s.a.start, s.a.end)) {
+		mm_unlock();
+		return ioctl(fd, PAGEMAP_SCAN, uarg);
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		mm_unlock();
+		return fail(ENOMEM);
+	}
+	w->fd = fd;
+	w->all = categories;
+	w->next = s.a.start;
+	w->end = s.a.end;
+	err = walk(&s, w);
+	mm_unlock();
+	free(w);
+	ret = err ? err : (long)s.n;
+	if (s.n && uaccess_write((void *)(uintptr_t)s.a.vec, s.out,
+				 s.n * sizeof(*s.out)))
+		ret = -EFAULT;
+	free(s.out);
+	if (!s.a.walk_end)
+		s.a.walk_end = s.a.end;
+	if (uaccess_write(&uarg->walk_end, &s.a.walk_end, sizeof(s.a.walk_end)))
+		ret = -EFAULT;
+	return ret < 0 ? fail((int)-ret) : (int)ret;
+}
