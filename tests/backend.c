@@ -168,6 +168,18 @@ static int k_fdinfo(int fd, char *buf, size_t len)
 	return (int)used;
 }
 
+static ssize_t k_pagemap_read(int fd, uint64_t *entries, uint64_t first_page,
+			      size_t n)
+{
+	return pread(fd, entries, n * sizeof(*entries),
+		     (off_t)(first_page * sizeof(*entries)));
+}
+
+static int k_pagemap_scan(int fd, struct pm_scan_arg *arg)
+{
+	return ioctl(fd, PAGEMAP_SCAN, arg);
+}
+
 const struct backend backend_kernel = {
 	.name = "kernel",
 	.userfaultfd = k_userfaultfd,
@@ -185,12 +197,26 @@ const struct backend backend_kernel = {
 	.mprotect = mprotect,
 	.fork = fork,
 	.fdinfo = k_fdinfo,
+	.pagemap_read = k_pagemap_read,
+	.pagemap_scan = k_pagemap_scan,
 };
 
 /* The C entry takes an int, like the kernel, which truncates the register. */
 static int e_userfaultfd(unsigned long flags)
 {
 	return uffdemu_userfaultfd((int)flags);
+}
+
+/* The entries as read, then corrected as uffdemu_pagemap_fixup() says. */
+static ssize_t e_pagemap_read(int fd, uint64_t *entries, uint64_t first_page,
+			      size_t n)
+{
+	ssize_t r = k_pagemap_read(fd, entries, first_page, n);
+
+	if (r > 0)
+		uffdemu_pagemap_fixup(entries, first_page,
+				      (size_t)r / sizeof(*entries));
+	return r;
 }
 
 const struct backend backend_emu = {
@@ -210,4 +236,6 @@ const struct backend backend_emu = {
 	.mprotect = uffdemu_mprotect,
 	.fork = uffdemu_fork,
 	.fdinfo = uffdemu_fdinfo,
+	.pagemap_read = e_pagemap_read,
+	.pagemap_scan = uffdemu_pagemap_scan,
 };

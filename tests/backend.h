@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -50,6 +51,15 @@ struct backend {
 	 * not a userfaultfd).
 	 */
 	int (*fdinfo)(int fd, char *buf, size_t len);
+
+	/*
+	 * pread(2) of /proc/self/pagemap (fd open on it): n entries from
+	 * virtual page number first_page, as a monitor reads them.
+	 */
+	ssize_t (*pagemap_read)(int fd, uint64_t *entries, uint64_t first_page,
+				size_t n);
+	/* ioctl(fd, PAGEMAP_SCAN, arg) on /proc/self/pagemap. */
+	int (*pagemap_scan)(int fd, struct pm_scan_arg *arg);
 };
 
 extern const struct backend backend_kernel;

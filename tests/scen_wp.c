@@ -4,8 +4,12 @@
  * argument checks and what it leaves protected, and the faults a write to
  * a protected page raises.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "helpers.h"
 #include "known.h"
@@ -207,11 +211,320 @@ SCENARIO(wp_fault, CASES(wp_fault_cases),
 	rec_page(r, "page 1", a + P(1), want, WAIT_MS);
 }
 
+/* --- asynchronous write protection (UFFD_FEATURE_WP_ASYNC) --- */
+
+#define PM_PRESENT (1ULL << 63)
+#define PM_UFFD_WP (1ULL << 57)
+/* The flag bits of a pagemap entry; the rest is the frame or swap entry. */
+#define PM_FLAGS   (0x1ffULL << 55)
+#define ALL_CATS                                                              \
+	(PAGE_IS_WPALLOWED | PAGE_IS_WRITTEN | PAGE_IS_FILE |                 \
+	 PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_PFNZERO | PAGE_IS_HUGE | \
+	 PAGE_IS_SOFT_DIRTY | PAGE_IS_GUARD)
+
+static int open_pagemap(struct record *r)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	REQUIRE(rec_fd(r, "setup.open pagemap", fd >= 0 ? 0 : -errno));
+	return fd;
+}
+
+/*
+ * The pagemap entries of n pages from addr as a monitor sees them: the
+ * flags of present pages (their frame numbers differ from run to run), and
+ * other entries whole (marker entries are fixed values).
+ */
+static void rec_pagemap(const struct backend *b, struct record *r,
+			const char *label, int pm, const char *addr, int n)
+{
+	uint64_t e[16];
+	char l[REC_LABEL_MAX];
+	ssize_t got = b->pagemap_read(pm, e, u64p(addr) / PG, (size_t)n);
+
+	if (!rec_rv_is(r, label, got < 0 ? -errno : got,
+		       (long)(n * (int)sizeof(e[0]))))
+		return;
+	for (int i = 0; i < n; i++) {
+		snprintf(l, sizeof(l), "%s[%d]", label, i);
+		rec_hex(r, l, e[i] & PM_PRESENT ? e[i] & PM_FLAGS : e[i]);
+	}
+}
+
+static const struct wp_async_api_case {
+	const char *name;
+	uint64_t features;
+} wp_async_api_cases[] = {
+	{"WP_ASYNC alone", UFFD_FEATURE_WP_ASYNC},
+	{"WP_ASYNC|WP_UNPOPULATED",
+	 UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED},
+	{"WP_ASYNC|PAGEFAULT_FLAG_WP|THREAD_ID",
+	 UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_PAGEFAULT_FLAG_WP |
+		 UFFD_FEATURE_THREAD_ID},
+};
+
+/*
+ * UFFDIO_API with WP_ASYNC: accepted, and WP_UNPOPULATED comes with it, as
+ * fdinfo's feature field shows.
+ */
+SCENARIO(wp_async_api, CASES(wp_async_api_cases),
+	 .features = UFFD_FEATURE_WP_ASYNC)
+{
+	const struct wp_async_api_case *c = &wp_async_api_cases[variant];
+	unsigned long long api = 0, features = 0;
+	struct uffdio_api a;
+	char buf[256], *line;
+	long fd = rv(b->userfaultfd(O_NONBLOCK));
+
+	REQUIRE(rec_fd_is(r, "userfaultfd", fd, 0));
+	rec_rv_is(r, "API", u_api(b, (int)fd, c->features, &a), 0);
+	known_hex(r, KNOWN_FEATURES, EMU_FEATURES_OFFERED);
+	rec_hex(r, "API.features", a.features);
+	rec_hex_is(r, "API.ioctls", a.ioctls, 0x8000000000000003ULL);
+	if (b->fdinfo((int)fd, buf, sizeof(buf)) < 0)
+		buf[0] = '\0';
+	line = strstr(buf, "API:\t");
+	if (line)
+		sscanf(line, "API:\t%llx:%llx:", &api, &features);
+	rec_hex_is(r, "fdinfo features", features,
+		   c->features | UFFD_FEATURE_WP_UNPOPULATED | 1ULL << 31);
+	b->close((int)fd);
+}
+
+static const struct wp_async_write_case {
+	const char *name;
+	uint64_t mode;  /* registration */
+	int page;       /* written */
+	bool populated; /* the page was populated before protection */
+} wp_async_write_cases[] = {
+	{"a populated page", UFFDIO_REGISTER_MODE_WP, 1, true},
+	{"an empty page (WP_UNPOPULATED marker)", UFFDIO_REGISTER_MODE_WP, 2,
+	 false},
+	{"MISSING|WP, a page filled by COPY", MISSING_WP, 1, true},
+};
+
+/*
+ * A write to a protected page of a WP_ASYNC context: resolved at once, no
+ * message, the mark gone from pagemap; WRITEPROTECT marks it again.
+ */
+SCENARIO(wp_async_write, CASES(wp_async_write_cases),
+	 .features = UFFD_FEATURE_WP_ASYNC)
+{
+	const struct wp_async_write_case *c = &wp_async_write_cases[variant];
+	char *a = map_pages(4, PROT_READ | PROT_WRITE);
+	char *src = map_pages(2, PROT_READ | PROT_WRITE);
+	char *page = a + P(c->page);
+	struct toucher *t;
+	char buf[sizeof(struct uffd_msg)];
+	int fd, pm;
+
+	name_area("A", a, P(4));
+	fill_pattern(src, P(2), 3);
+	pm = open_pagemap(r);
+	fd = setup_uffd(b, r, O_NONBLOCK, UFFD_FEATURE_WP_ASYNC);
+	if (!(c->mode & UFFDIO_REGISTER_MODE_MISSING))
+		memcpy(a, src, P(2));
+	REQUIRE(rec_rv_is(r, "setup.register",
+			  u_register(b, fd, u64p(a), P(4), c->mode, NULL), 0));
+	if (c->mode & UFFDIO_REGISTER_MODE_MISSING)
+		REQUIRE(rec_rv_is(
+			r, "setup.copy",
+			u_copy(b, fd, u64p(a), u64p(src), P(2), 0, NULL), 0));
+	rec_rv_is(r, "protect", u_writeprotect(b, fd, u64p(a), P(4), PROTECT),
+		  0);
+	rec_pagemap(b, r, "pagemap protected", pm, a, 4);
+	t = touch(page + 9, TOUCH_WRITE, 'W');
+	rec_touch(r, "T0 writes", t, WAIT_MS, true, 'W');
+	rec_rv_is(r, "read", rv(b->read(fd, buf, sizeof(buf))), -EAGAIN);
+	rec_pagemap(b, r, "pagemap written", pm, a, 4);
+	rec_int(r, "the byte", page[9]);
+	rec_rv_is(r, "protect again",
+		  u_writeprotect(b, fd, u64p(a), P(4), PROTECT), 0);
+	rec_pagemap(b, r, "pagemap protected again", pm, a, 4);
+	t = touch(page + 10, TOUCH_WRITE, 'X');
+	rec_touch(r, "T1 writes", t, WAIT_MS, true, 'X');
+	rec_rv_is(r, "read again", rv(b->read(fd, buf, sizeof(buf))), -EAGAIN);
+	rec_rv_is(r, "unprotect", u_writeprotect(b, fd, u64p(a), P(4), 0), 0);
+	rec_pagemap(b, r, "pagemap unprotected", pm, a, 4);
+	close(pm);
+}
+
+static const struct wp_scan_case {
+	const char *name;
+	uint64_t flags;
+	int first, pages; /* the range, in pages of A */
+	uint64_t vec_len, max_pages, inverted, mask, anyof, ret;
+	long expect; /* 0: any count */
+	int size_delta, start_delta, end_delta;
+	bool vec_null;
+} wp_scan_cases[] = {
+	{"every page", 0, 0, 16, 32, 0, 0, 0, 0, ALL_CATS, .expect = 0},
+	{"written pages", 0, 0, 16, 32, 0, 0, PAGE_IS_WRITTEN, 0,
+	 PAGE_IS_WRITTEN | PAGE_IS_PRESENT, .expect = 0},
+	{"protected pages (inverted WRITTEN)", 0, 0, 16, 32, 0, PAGE_IS_WRITTEN,
+	 PAGE_IS_WRITTEN, 0, ALL_CATS, .expect = 0},
+	{"any of PRESENT|SWAPPED", 0, 0, 16, 32, 0, 0, 0,
+	 PAGE_IS_PRESENT | PAGE_IS_SWAPPED, ALL_CATS, .expect = 0},
+	{"WPALLOWED pages", 0, 0, 16, 32, 0, 0, PAGE_IS_WPALLOWED, 0, ALL_CATS,
+	 .expect = 0},
+	{"max_pages 2", 0, 0, 16, 32, 2, 0, PAGE_IS_WRITTEN, 0, ALL_CATS,
+	 .expect = 0},
+	{"vec_len 2", 0, 0, 16, 2, 0, 0, 0, 0, ALL_CATS, .expect = 0},
+	{"vec_len 0", 0, 0, 16, 0, 0, 0, 0, 0, ALL_CATS, .expect = 0},
+	{"return mask 0", 0, 0, 16, 32, 0, 0, 0, 0, 0, .expect = 0},
+	{"end not page aligned", 0, 0, 2, 32, 0, 0, 0, 0, ALL_CATS, .expect = 0,
+	 .end_delta = 1},
+	{"WP_MATCHING of written pages", PM_SCAN_WP_MATCHING, 0, 8, 32, 0, 0,
+	 PAGE_IS_WRITTEN, 0, PAGE_IS_WRITTEN, .expect = 0},
+	{"WP_MATCHING over other memory", PM_SCAN_WP_MATCHING, 0, 16, 32, 0, 0,
+	 0, 0, ALL_CATS, .expect = 0},
+	{"WP_MATCHING, max_pages 1", PM_SCAN_WP_MATCHING, 0, 8, 32, 1, 0,
+	 PAGE_IS_WRITTEN, 0, ALL_CATS, .expect = 0},
+	{"WP_MATCHING, vec_len 0", PM_SCAN_WP_MATCHING, 0, 8, 0, 0, 0,
+	 PAGE_IS_WRITTEN, 0, ALL_CATS, .expect = 0},
+	{"WP_MATCHING|CHECK_WPASYNC on WP pages",
+	 PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC, 0, 8, 32, 0, 0, 0, 0,
+	 ALL_CATS, .expect = 0},
+	{"CHECK_WPASYNC over other memory", PM_SCAN_CHECK_WPASYNC, 0, 16, 32, 0,
+	 0, 0, 0, ALL_CATS, .expect = -EPERM},
+	{"size 8 short", 0, 0, 16, 32, 0, 0, 0, 0, ALL_CATS, .expect = -EINVAL,
+	 .size_delta = -8},
+	{"flags 4", 4, 0, 16, 32, 0, 0, 0, 0, ALL_CATS, .expect = -EINVAL},
+	{"category 1<<9", 0, 0, 16, 32, 0, 0, 1 << 9, 0, ALL_CATS,
+	 .expect = -EINVAL},
+	{"start not page aligned", 0, 0, 16, 32, 0, 0, 0, 0, ALL_CATS,
+	 .expect = -EINVAL, .start_delta = 1},
+	{"end before start", 0, 4, -2, 32, 0, 0, 0, 0, ALL_CATS,
+	 .expect = -EFAULT},
+	{"vec NULL, vec_len 1", 0, 0, 16, 1, 0, 0, 0, 0, ALL_CATS,
+	 .expect = -EINVAL, .vec_null = true},
+};
+
+/* One PAGEMAP_SCAN: the result, walk_end and each region returned. */
+static long rec_scan(const struct backend *b, struct record *r,
+		     const char *label, int pm, struct pm_scan_arg *arg,
+		     long expect)
+{
+	struct page_region vec[32];
+	char l[REC_LABEL_MAX];
+	long ret;
+
+	memset(vec, 0xee, sizeof(vec));
+	if (arg->vec)
+		arg->vec = u64p(vec);
+	ret = rv(b->pagemap_scan(pm, arg));
+	if (expect)
+		rec_rv_is(r, label, ret, expect);
+	else
+		rec_rv(r, label, ret);
+	snprintf(l, sizeof(l), "%s.walk_end", label);
+	rec_addr(r, l, arg->walk_end);
+	for (long i = 0; i < ret && i < 32; i++) {
+		snprintf(l, sizeof(l), "%s[%ld].start", label, i);
+		rec_addr(r, l, vec[i].start);
+		snprintf(l, sizeof(l), "%s[%ld].end", label, i);
+		rec_addr(r, l, vec[i].end);
+		snprintf(l, sizeof(l), "%s[%ld].categories", label, i);
+		rec_hex(r, l, vec[i].categories);
+	}
+	return ret;
+}
+
+static void scan_all(const struct backend *b, struct record *r,
+		     const char *label, int pm, const char *a)
+{
+	struct pm_scan_arg arg = {
+		.size = sizeof(arg),
+		.start = u64p(a),
+		.end = u64p(a + P(16)),
+		.vec = 1,
+		.vec_len = 32,
+		.return_mask = ALL_CATS,
+	};
+
+	rec_scan(b, r, label, pm, &arg, 0);
+}
+
+/*
+ * PAGEMAP_SCAN over A: pages 0-7 in WP mode of a WP_ASYNC context (0-3
+ * populated, 5 the zero page, all protected, then 1 and 6 written), 8-11
+ * not registered (8 populated), 12-15 in MISSING mode (12 filled).
+ */
+SCENARIO(wp_async_scan, CASES(wp_scan_cases), .features = UFFD_FEATURE_WP_ASYNC)
+{
+	const struct wp_scan_case *c = &wp_scan_cases[variant];
+	char *a = map_pages(16, PROT_READ | PROT_WRITE);
+	char *src = map_pages(1, PROT_READ | PROT_WRITE);
+	struct pm_scan_arg arg;
+	struct toucher *t;
+	int fd, pm;
+
+	/* One page more, so that the end of the last region is named too. */
+	name_area("A", a, P(17));
+	fill_pattern(src, PG, 4);
+	pm = open_pagemap(r);
+	fd = setup_uffd(b, r, O_NONBLOCK, UFFD_FEATURE_WP_ASYNC);
+	for (int i = 0; i < 4; i++)
+		a[P(i)] = (char)('a' + i);
+	a[P(8)] = 'i';
+	rec_int(r, "zero page", *(volatile char *)(a + P(5)));
+	REQUIRE(rec_rv_is(
+		r, "setup.register WP",
+		u_register(b, fd, u64p(a), P(8), UFFDIO_REGISTER_MODE_WP, NULL),
+		0));
+	REQUIRE(rec_rv_is(r, "setup.register MISSING",
+			  u_register(b, fd, u64p(a + P(12)), P(4),
+				     UFFDIO_REGISTER_MODE_MISSING, NULL),
+			  0));
+	REQUIRE(rec_rv_is(
+		r, "setup.copy",
+		u_copy(b, fd, u64p(a + P(12)), u64p(src), PG, 0, NULL), 0));
+	REQUIRE(rec_rv_is(r, "setup.protect",
+			  u_writeprotect(b, fd, u64p(a), P(8), PROTECT), 0));
+	t = touch(a + P(1) + 1, TOUCH_WRITE, 'W');
+	rec_touch(r, "T0 writes page 1", t, WAIT_MS, true, 'W');
+	t = touch(a + P(6) + 1, TOUCH_WRITE, 'W');
+	rec_touch(r, "T1 writes page 6", t, WAIT_MS, true, 'W');
+	scan_all(b, r, "before", pm, a);
+
+	arg = (struct pm_scan_arg){
+		.size = sizeof(arg) + (uint64_t)(int64_t)c->size_delta,
+		.flags = c->flags,
+		.start = u64p(a + P(c->first)) + (uint64_t)c->start_delta,
+		.end = u64p(a + P(c->first + c->pages)) +
+		       (uint64_t)c->end_delta,
+		.vec = c->vec_null ? 0 : 1,
+		.vec_len = c->vec_len,
+		.max_pages = c->max_pages,
+		.category_inverted = c->inverted,
+		.category_mask = c->mask,
+		.category_anyof_mask = c->anyof,
+		.return_mask = c->ret,
+	};
+	if (c->expect && c->expect != -EPERM) {
+		rec_rv_is(r, "SCAN", rv(b->pagemap_scan(pm, &arg)), c->expect);
+		rec_addr(r, "SCAN.walk_end", arg.walk_end);
+		return;
+	}
+	rec_scan(b, r, "SCAN", pm, &arg, c->expect);
+	scan_all(b, r, "after", pm, a);
+	rec_pagemap(b, r, "pagemap after", pm, a, 8);
+	if (!(c->flags & PM_SCAN_WP_MATCHING))
+		return;
+	t = touch(a + P(1) + 2, TOUCH_WRITE, 'V');
+	rec_touch(r, "T2 writes page 1 again", t, WAIT_MS, true, 'V');
+	scan_all(b, r, "written again", pm, a);
+	close(pm);
+}
+
 const struct scenario_group scenarios_wp = {
 	"wp",
 	(const struct scenario *const[]){
 		&wp_ioctl,
 		&wp_fault,
+		&wp_async_api,
+		&wp_async_write,
+		&wp_async_scan,
 		NULL,
 	},
 };
