@@ -484,8 +484,15 @@ API void uffdemu_prefault(const void *addr, size_t len, int write)
 		      (write && (e & PS_WP) && (e & PS_MODE_WP))))
 			continue;
 		ctx = ctx_by_slot(e & PS_CTX_MASK);
-		if (!ctx || (ctx->flags & UFFD_USER_MODE_ONLY) ||
-		    (ctx->features & UFFD_FEATURE_SIGBUS))
+		if (!ctx)
+			continue;
+		/* Asynchronous write protection is resolved without asking
+		 * anyone, for the kernel's own accesses too. */
+		if (!(write && (e & PS_WP) &&
+		      (ctx->features & UFFD_FEATURE_WP_ASYNC) &&
+		      !((e & PS_MODE_MISSING) && !(e & PS_PRESENT))) &&
+		    ((ctx->flags & UFFD_USER_MODE_ONLY) ||
+		     (ctx->features & UFFD_FEATURE_SIGBUS)))
 			continue;
 		if (write)
 			uaccess_touch_write((void *)a, 1);

@@ -84,7 +84,8 @@ int uffdemu_sigaction(int sig, const struct sigaction *act,
  * when the system call writes to the memory.  Missing pages, and for a
  * write write-protected ones, fault; others are left alone, as are those of
  * contexts whose kernel-mode faults fail instead (UFFD_USER_MODE_ONLY,
- * UFFD_FEATURE_SIGBUS).
+ * UFFD_FEATURE_SIGBUS), but for the write-protected pages of a WP_ASYNC
+ * context, which the kernel unprotects for any writer.
  */
 void uffdemu_prefault(const void *addr, size_t len, int write);
 
