@@ -74,6 +74,26 @@ static long scan(const char *what, uint64_t flags, uint64_t mask,
 	return n;
 }
 
+/*
+ * The flags of each page's pagemap entry from bit 57 up: 1 uffd-wp, 0x20
+ * swapped (a marker, for an empty page), 0x40 present.
+ */
+static void show_pagemap(const char *what)
+{
+	uint64_t e[PAGES];
+	char line[PAGES * 4 + 1];
+	size_t len = 0;
+	ssize_t r = pread(pagemap, e, sizeof(e),
+			  (off_t)((uintptr_t)area / PG * sizeof(e[0])));
+
+	if (r != (ssize_t)sizeof(e))
+		die("pread pagemap");
+	for (int i = 0; i < PAGES; i++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len, " %x",
+					(unsigned int)(e[i] >> 57));
+	say("pagemap %s:%s\n", what, line);
+}
+
 /* No message is ever waiting: writes were resolved without the monitor. */
 static void check_quiet(int uffd)
 {
@@ -122,6 +142,7 @@ int main(void)
 	if (ioctl(uffd, UFFDIO_WRITEPROTECT, &wp) != 0)
 		die("UFFDIO_WRITEPROTECT");
 	scan("protected", 0, 0, all, 0, PAGES);
+	show_pagemap("protected");
 
 	for (int round = 1; round <= 3; round++) {
 		char what[64];
@@ -129,6 +150,7 @@ int main(void)
 		for (int i = round; i < PAGES; i += 3 + round)
 			area[i * PG + round] = (char)('A' + round);
 		check_quiet(uffd);
+		show_pagemap("written");
 		snprintf(what, sizeof(what), "round %d, first 2 dirty pages",
 			 round);
 		scan(what, 0, IS_WRITTEN, IS_WRITTEN, 2, PAGES);
@@ -137,6 +159,7 @@ int main(void)
 		     IS_WRITTEN | IS_PRESENT, 0, PAGES);
 		snprintf(what, sizeof(what), "round %d, after", round);
 		scan(what, 0, 0, all, 0, PAGES);
+		show_pagemap("protected again");
 	}
 
 	say("page 1 holds %c, page 12 %c, page 15 %c\n", area[PG + 1],
@@ -145,6 +168,7 @@ int main(void)
 	if (ioctl(uffd, UFFDIO_WRITEPROTECT, &wp) != 0)
 		die("UFFDIO_WRITEPROTECT");
 	scan("unprotected", 0, 0, all, 0, PAGES);
+	show_pagemap("unprotected");
 	scan("only 3 regions fit", 0, 0, all, 0, 3);
 	close(uffd);
 	area[0] = 'z';

@@ -228,6 +228,8 @@ static SHIM_COLD ssize_t read_slow(int fd, void *buf, size_t n)
 	if (shim_emulated(fd))
 		return shim_uffd_read(fd, buf, n);
 	shim_prefault(buf, n, 1);
+	if (shim_maybe_emulated(fd) && shim_pagemap_fd(fd))
+		return shim_pagemap_read(fd, buf, n, -1);
 	return real_read(fd, buf, n);
 }
 
@@ -443,6 +445,8 @@ static int do_open(const char *path, int flags, mode_t mode)
 {
 	int fd = open_special(path, flags, mode);
 
+	if (fd == -2 && unlikely(path && path[0] == '/'))
+		fd = shim_pagemap_open(path, AT_FDCWD, flags, mode);
 	return fd != -2 ? fd : real_open(path, flags, mode);
 }
 
@@ -450,6 +454,8 @@ static int do_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
 	int fd = open_special(path, flags, mode);
 
+	if (fd == -2 && unlikely(path && path[0] == '/'))
+		fd = shim_pagemap_open(path, dirfd, flags, mode);
 	return fd != -2 ? fd : real_openat(dirfd, path, flags, mode);
 }
 

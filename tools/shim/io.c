@@ -65,6 +65,8 @@ SHIM_API ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
 	REFUSE_PREAD(fd);
 	shim_prefault(buf, n, 1);
+	if (unlikely(shim_maybe_emulated(fd)) && shim_pagemap_fd(fd))
+		return shim_pagemap_read(fd, buf, n, off);
 	return real_pread(fd, buf, n, off);
 }
 

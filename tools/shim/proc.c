@@ -282,3 +282,63 @@ SHIM_API FILE *fopen64(const char *path, const char *mode)
 {
 	return fopen(path, mode);
 }
+
+/* --- pagemap --- */
+
+/* "/proc/self/pagemap" and the other spellings of this process's own. */
+static bool own_pagemap_path(const char *path)
+{
+	const char *s = skip(path, "/proc/");
+
+	return s && (s = own_process(s)) && strcmp(s, "pagemap") == 0;
+}
+
+int shim_pagemap_open(const char *path, int dirfd, int flags, mode_t mode)
+{
+	int fd;
+
+	if (!own_pagemap_path(path))
+		return -2;
+	fd = dirfd == AT_FDCWD ? real_open(path, flags, mode)
+			       : real_openat(dirfd, path, flags, mode);
+	shim_note_fd(fd);
+	return fd;
+}
+
+/* Whether fd is open on this process's pagemap file now. */
+bool shim_pagemap_fd(int fd)
+{
+	char link[64], target[128];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = real_readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		return false;
+	target[n] = '\0';
+	return own_pagemap_path(target);
+}
+
+/*
+ * read() (off -1) or pread() of the pagemap file, with the entries read
+ * corrected.
+ * Limitation: only whole entries read at an offset that is a multiple of
+ * 8 are corrected; fopen() and stdio, readv() and preadv() of the file
+ * are not.
+ */
+ssize_t shim_pagemap_read(int fd, void *buf, size_t n, off_t off)
+{
+	off_t pos = off < 0 ? real_lseek(fd, 0, SEEK_CUR) : off;
+	ssize_t r =
+		off < 0 ? real_read(fd, buf, n) : real_pread(fd, buf, n, off);
+	int err = errno;
+
+	if (r >= 8 && pos >= 0 && pos % 8 == 0 && shim_is_active() &&
+	    shim_depth == 0) {
+		shim_depth++;
+		uffdemu_pagemap_fixup(buf, (uint64_t)pos / 8, (size_t)r / 8);
+		shim_depth--;
+	}
+	errno = err;
+	return r;
+}

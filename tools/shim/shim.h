@@ -213,7 +213,8 @@ int shim_fd_kind(int fd);
 
 /*
  * The descriptor numbers that may be emulated: a bit is set when the shim
- * gets an emulated descriptor under that number and never cleared, so a
+ * gets an emulated descriptor (or one of the process's pagemap file) under
+ * that number and never cleared, so a
  * clear bit is a sure "no" in one load, and a set one is asked of the
  * emulator's table.  Numbers above the mask are asked once any exists.
  */
@@ -305,6 +306,16 @@ int shim_do_mprotect(void *addr, size_t len, int prot);
 /* proc.c: /proc/self/fd/N and /proc/self/fdinfo/N of emulated fds. */
 int shim_proc_fd_target(const char *path, const char *dir);
 int shim_fdinfo_open(int fd, int flags);
+
+/*
+ * This process's /proc pagemap file: opening it notes the descriptor (in
+ * the mask of descriptors that may be emulated, so that read() and pread()
+ * take their slow path for it), and reads of it get the entries the kernel
+ * would show with its own userfaultfd (uffdemu_pagemap_fixup()).
+ */
+int shim_pagemap_open(const char *path, int dirfd, int flags, mode_t mode);
+bool shim_pagemap_fd(int fd);
+ssize_t shim_pagemap_read(int fd, void *buf, size_t n, off_t off);
 
 /* trace.c: one line per call, on stderr, when UFFDEMU_TRACE is set. */
 void shim_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
