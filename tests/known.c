@@ -20,8 +20,9 @@ const struct known_difference known_differences[] = {
 	{KNOWN_SHARED_MEMORY,
 	 "REGISTER refuses shared memory (memfd and tmpfs, shared or private "
 	 "mappings, and shared anonymous memory) with EINVAL, where the "
-	 "kernel registers it, in MINOR mode too: the emulator implements "
-	 "private anonymous memory only"},
+	 "kernel registers it, in MINOR mode too, and in a WP_ASYNC context "
+	 "WP mode alone on files on disk, which the kernel registers there: "
+	 "the emulator implements private anonymous memory only"},
 	{KNOWN_PLAIN_POLL,
 	 "plain poll(), epoll and select() on an emulated descriptor report "
 	 "it readable (POLLIN) where the kernel reports POLLERR (before "

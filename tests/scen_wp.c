@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -400,6 +401,69 @@ static const struct wp_scan_case {
 	 .expect = -EINVAL, .vec_null = true},
 };
 
+static const struct wp_async_reg_case {
+	const char *name;
+	uint64_t mode;
+	bool file; /* a file on disk, mapped MAP_SHARED */
+} wp_async_reg_cases[] = {
+	{"WP", UFFDIO_REGISTER_MODE_WP, false},
+	{"MISSING|WP", MISSING_WP, false},
+	{"WP on a file on disk", UFFDIO_REGISTER_MODE_WP, true},
+	{"MISSING|WP on a file on disk", MISSING_WP, true},
+};
+
+/* A shared mapping of a fresh 4-page file on disk, removed at once. */
+static char *map_disk_file(void)
+{
+	char path[] = "/var/tmp/uffdemu-wp-XXXXXX";
+	int fd = mkstemp(path);
+	char *p;
+
+	if (fd < 0 || unlink(path) || ftruncate(fd, (off_t)P(4)))
+		scenario_abort("no file on disk");
+	p = mmap(NULL, P(4), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		scenario_abort("mmap of a file failed");
+	return p;
+}
+
+/*
+ * REGISTER in a WP_ASYNC context: WP mode alone takes any memory, files
+ * included; other modes keep their usual memory types.  Where it
+ * registers, a write to a protected page goes through.
+ */
+SCENARIO(wp_async_register, CASES(wp_async_reg_cases), .mems = ALL_MEMS,
+	 .features = UFFD_FEATURE_WP_ASYNC)
+{
+	const struct wp_async_reg_case *c = &wp_async_reg_cases[variant];
+	char *a;
+	long ret;
+	int fd;
+
+	if (c->file && mem != MEM_ANON) {
+		rec_str(r, "file", "only on the anon row");
+		return;
+	}
+	a = c->file ? map_disk_file() : map_mem(mem, 4, PROT_READ | PROT_WRITE);
+	name_area("A", a, P(4));
+	a[0] = 'a';
+	fd = setup_uffd(b, r, O_NONBLOCK, UFFD_FEATURE_WP_ASYNC);
+	if (c->file && c->mode == UFFDIO_REGISTER_MODE_WP)
+		known_rv_rest(r, KNOWN_SHARED_MEMORY, -EINVAL);
+	else if (!c->file && mem != MEM_ANON)
+		known_rv_rest(r, KNOWN_SHARED_MEMORY, -EINVAL);
+	ret = u_register(b, fd, u64p(a), P(4), c->mode, NULL);
+	rec_rv(r, "REGISTER", ret);
+	if (ret)
+		return;
+	rec_rv_is(r, "protect", u_writeprotect(b, fd, u64p(a), P(4), PROTECT),
+		  0);
+	a[1] = 'b';
+	rec_int(r, "page 0 after a write", a[1]);
+	rec_rv_is(r, "unprotect", u_writeprotect(b, fd, u64p(a), P(4), 0), 0);
+}
+
 /* One PAGEMAP_SCAN: the result, walk_end and each region returned. */
 static long rec_scan(const struct backend *b, struct record *r,
 		     const char *label, int pm, struct pm_scan_arg *arg,
@@ -524,6 +588,7 @@ const struct scenario_group scenarios_wp = {
 		&wp_fault,
 		&wp_async_api,
 		&wp_async_write,
+		&wp_async_register,
 		&wp_async_scan,
 		NULL,
 	},
