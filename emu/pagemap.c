@@ -12,6 +12,16 @@
  * a swapped one, and WP mode of a WP_ASYNC context is PAGE_IS_WPALLOWED.
  * The matching, the output and PM_SCAN_WP_MATCHING then follow the
  * kernel's walk page by page.
+ *
+ * Limitation: the regions are written to vec once the walk is over, where
+ * the kernel writes them in batches of up to 512 as it walks: with a vec
+ * that cannot be written the call fails EFAULT as on the kernel, but only
+ * after walking (and with PM_SCAN_WP_MATCHING protecting) the whole range,
+ * where the kernel stops after its first batch.  PAGE_IS_SOFT_DIRTY of a
+ * page the emulator keeps missing is whatever the real page table shows
+ * for it.  In a range that also holds emulated pages, memory registered
+ * with the kernel's own userfaultfd is reported as the kernel sees it, but
+ * PM_SCAN_WP_MATCHING does not protect it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
