@@ -395,6 +395,8 @@ static bool fault_wait(uintptr_t addr, bool write, bool wp, ucontext_t *uc);
  * (it sets marks and protections under the same lock) comes wholly before
  * or wholly after.  Should the entry change meanwhile through another path,
  * the page gets the protection the new entry wants.
+ * Limitation: this costs a signal and an mprotect() of the page, where the
+ * kernel resolves the fault in its page-fault handler.
  */
 static void resolve_async(uintptr_t addr, uint32_t entry)
 {

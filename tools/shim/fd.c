@@ -258,6 +258,8 @@ SHIM_API ssize_t readv(int fd, const struct iovec *iov, int cnt)
 /*
  * PAGEMAP_SCAN on a pagemap file: once a userfaultfd exists the emulator
  * answers for this process's registered pages (and passes the rest on).
+ * Limitation: made through syscall(SYS_ioctl, ...) it reaches the kernel,
+ * which knows nothing of the emulated write protection.
  */
 static SHIM_COLD int pagemap_scan(int fd, void *arg)
 {
