@@ -3,10 +3,15 @@
  * Load: many threads faulting at once against one monitor, and whether a
  * page being installed is ever seen half-written.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -250,11 +255,126 @@ SCENARIO(atomic_install, .watchdog_s = 30)
 		pthread_join(th, NULL);
 }
 
+/* --- asynchronous write protection under load --- */
+
+#define RACE_THREADS 3
+#define RACE_PAGES   64
+
+struct race_writer {
+	int index;
+	volatile uint64_t *area;
+	_Atomic int *stop;
+	uint64_t counts[RACE_PAGES]; /* writes made to each page */
+	pthread_t thread;
+};
+
+/* Each writer bumps its own word of random pages until told to stop. */
+static void *race_main(void *arg)
+{
+	struct race_writer *w = arg;
+	unsigned int seed = (unsigned int)w->index + 1;
+
+	while (!atomic_load(w->stop)) {
+		int p = rand_r(&seed) % RACE_PAGES;
+
+		w->area[(size_t)p * (PG / 8) + (size_t)w->index]++;
+		w->counts[p]++;
+	}
+	return NULL;
+}
+
+static long race_scan(const struct backend *b, int pm, char *a, uint64_t flags,
+		      struct page_region *vec)
+{
+	struct pm_scan_arg arg = {
+		.size = sizeof(arg),
+		.flags = flags,
+		.start = u64p(a),
+		.end = u64p(a + RACE_PAGES * PG),
+		.vec = u64p(vec),
+		.vec_len = RACE_PAGES,
+		.category_mask = PAGE_IS_WRITTEN,
+		.return_mask = PAGE_IS_WRITTEN,
+	};
+
+	return rv(b->pagemap_scan(pm, &arg));
+}
+
+/*
+ * Threads write to random pages of a WP_ASYNC area while the monitor
+ * protects it again and again, with WRITEPROTECT and with PAGEMAP_SCAN's
+ * PM_SCAN_WP_MATCHING: no write is lost or waits, no message comes, and
+ * once they stop the written state is exact.
+ */
+SCENARIO(wp_async_race, .features = UFFD_FEATURE_WP_ASYNC, .watchdog_s = 20)
+{
+	struct race_writer w[RACE_THREADS];
+	struct page_region vec[RACE_PAGES];
+	_Atomic int stop = 0;
+	char *a = map_pages(RACE_PAGES, PROT_READ | PROT_WRITE);
+	long errors = 0, lost = 0, misplaced = 0, n;
+	char buf[sizeof(struct uffd_msg)];
+	struct uffdio_writeprotect wp = {{u64p(a), RACE_PAGES * PG},
+					 UFFDIO_WRITEPROTECT_MODE_WP};
+	struct timespec t0, t;
+	int fd, pm;
+
+	fd = setup_uffd(b, r, O_NONBLOCK, UFFD_FEATURE_WP_ASYNC);
+	pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	REQUIRE(rec_rv_is(r, "setup.open pagemap", pm < 0 ? -errno : 0, 0));
+	REQUIRE(rec_rv_is(r, "setup.register",
+			  u_register(b, fd, u64p(a), RACE_PAGES * PG,
+				     UFFDIO_REGISTER_MODE_WP, NULL),
+			  0));
+	for (int i = 0; i < RACE_THREADS; i++) {
+		w[i] = (struct race_writer){
+			.index = i, .area = (uint64_t *)a, .stop = &stop};
+		pthread_create(&w[i].thread, NULL, race_main, &w[i]);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int round = 0;; round++) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 +
+			    (t.tv_nsec - t0.tv_nsec) / 1000000 >
+		    500)
+			break;
+		if (round % 2 && b->ioctl(fd, UFFDIO_WRITEPROTECT, &wp))
+			errors++;
+		if (race_scan(b, pm, a, PM_SCAN_WP_MATCHING, vec) < 0)
+			errors++;
+	}
+	atomic_store(&stop, 1);
+	for (int i = 0; i < RACE_THREADS; i++)
+		pthread_join(w[i].thread, NULL);
+	for (int i = 0; i < RACE_THREADS; i++)
+		for (int p = 0; p < RACE_PAGES; p++)
+			lost += ((uint64_t *)
+					 a)[(size_t)p * (PG / 8) + (size_t)i] !=
+				w[i].counts[p];
+	rec_int_is(r, "failed calls", errors, 0);
+	rec_int_is(r, "lost writes", lost, 0);
+	rec_rv_is(r, "read", rv(b->read(fd, buf, sizeof(buf))), -EAGAIN);
+	rec_rv_is(r, "protect", rv(b->ioctl(fd, UFFDIO_WRITEPROTECT, &wp)), 0);
+	rec_rv_is(r, "written after protecting", race_scan(b, pm, a, 0, vec),
+		  0);
+	for (int p = 0; p < RACE_PAGES; p += 2)
+		a[(size_t)p * PG + 100] = 1;
+	n = race_scan(b, pm, a, 0, vec);
+	rec_rv_is(r, "written after writing the even pages", n, RACE_PAGES / 2);
+	for (long i = 0; i < n; i++)
+		if (vec[i].start != u64p(a + (size_t)i * 2 * PG) ||
+		    vec[i].end != vec[i].start + PG)
+			misplaced++;
+	rec_int_is(r, "misplaced regions", misplaced, 0);
+	close(pm);
+}
+
 const struct scenario_group scenarios_stress = {
 	"stress",
 	(const struct scenario *const[]){
 		&stress,
 		&atomic_install,
+		&wp_async_race,
 		NULL,
 	},
 };
