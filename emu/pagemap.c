@@ -141,10 +141,11 @@ struct raw {
 };
 
 /*
- * The plain categories of the page at addr (addresses only grow), or
- * false when no mapping covers it.
+ * The first region of plain categories that ends after addr (it may start
+ * after it: no mapping covers the pages between), or false when there is
+ * none.  Addresses only grow from call to call.
  */
-static bool raw_category(struct raw *w, uint64_t addr, uint64_t *cat)
+static bool raw_next(struct raw *w, uint64_t addr, struct page_region *out)
 {
 	for (;;) {
 		struct pm_scan_arg a = {.size = sizeof(a)};
@@ -153,15 +154,12 @@ static bool raw_category(struct raw *w, uint64_t addr, uint64_t *cat)
 		while (w->i < w->n && w->r[w->i].end <= addr)
 			w->i++;
 		if (w->i < w->n) {
-			if (w->r[w->i].start > addr)
-				return false;
-			*cat = w->r[w->i].categories;
+			*out = w->r[w->i];
 			return true;
 		}
-		/* Pages before next that no region holds are in no mapping. */
-		if (w->next >= w->end || addr < w->next)
+		if (w->next >= w->end)
 			return false;
-		a.start = addr;
+		a.start = addr > w->next ? addr : w->next;
 		a.end = w->end;
 		a.vec = (uintptr_t)w->r;
 		a.vec_len = sizeof(w->r) / sizeof(w->r[0]);
@@ -174,8 +172,6 @@ static bool raw_category(struct raw *w, uint64_t addr, uint64_t *cat)
 		w->n = (int)n;
 		w->i = 0;
 		w->next = a.walk_end > a.start ? a.walk_end : w->end;
-		if (!n && w->next >= w->end)
-			return false;
 	}
 }
 
@@ -215,6 +211,23 @@ struct scan {
 	uintptr_t wp_start, wp_end; /* a run of pages to protect */
 };
 
+/* Makes room for one more region in out. */
+static bool room_for_one(struct scan *s)
+{
+	size_t room;
+	void *p;
+
+	if (s->n < s->room)
+		return true;
+	room = s->room ? s->room * 2 : 64;
+	p = realloc(s->out, room * sizeof(*s->out));
+	if (!p)
+		return false;
+	s->out = p;
+	s->room = room;
+	return true;
+}
+
 static bool interesting(const struct pm_scan_arg *a, uint64_t cat)
 {
 	cat ^= a->category_inverted;
@@ -224,41 +237,41 @@ static bool interesting(const struct pm_scan_arg *a, uint64_t cat)
 }
 
 /*
- * Adds the page at addr to the output.  Returns false when it does not fit
- * (max_pages reached, or vec full and the page starts a new region): the
- * walk stops there.
+ * Adds the pages [addr, *end), all in category cat, to the output, as the
+ * kernel does: max_pages may cut the run short, and a run that can neither
+ * extend the last region nor have one of its own when vec is full is not
+ * taken.  *end is where the pages taken end; false says the walk stops
+ * there.
  */
-static bool output(struct scan *s, uint64_t cat, uint64_t addr)
+static bool output(struct scan *s, uint64_t cat, uint64_t addr, uint64_t *end)
 {
 	struct page_region *last = s->n ? &s->out[s->n - 1] : NULL;
+	uint64_t pages = (*end - addr) >> PAGE_SHIFT;
+	bool taken = true;
 
 	if (!s->a.vec_len)
 		return true;
 	cat &= s->a.return_mask;
-	if (s->found + 1 > s->a.max_pages)
-		goto full;
-	if (last && last->end == addr && last->categories == cat) {
-		last->end = addr + PAGE_SIZE;
-	} else {
-		if (s->n == s->a.vec_len)
-			goto full;
-		if (s->n == s->room) {
-			size_t room = s->room ? s->room * 2 : 64;
-			void *p = realloc(s->out, room * sizeof(*s->out));
-
-			if (!p)
-				goto full;
-			s->out = p;
-			s->room = room;
-		}
-		s->out[s->n++] =
-			(struct page_region){addr, addr + PAGE_SIZE, cat};
+	if (pages > s->a.max_pages - s->found) {
+		pages = s->a.max_pages - s->found;
+		*end = addr + (pages << PAGE_SHIFT);
+		taken = false;
 	}
-	s->found++;
-	return true;
-full:
-	s->a.walk_end = addr;
-	return false;
+	if (!pages) {
+		/* nothing to add */
+	} else if (last && last->end == addr && last->categories == cat) {
+		last->end = *end;
+	} else if (s->n == s->a.vec_len || !room_for_one(s)) {
+		*end = addr;
+		pages = 0;
+		taken = false;
+	} else {
+		s->out[s->n++] = (struct page_region){addr, *end, cat};
+	}
+	s->found += pages;
+	if (!taken)
+		s->a.walk_end = *end;
+	return taken;
 }
 
 static void protect_flush(struct scan *s)
@@ -268,60 +281,88 @@ static void protect_flush(struct scan *s)
 	s->wp_start = s->wp_end = 0;
 }
 
-static void protect(struct scan *s, uintptr_t addr)
+static void protect(struct scan *s, uintptr_t addr, uintptr_t end)
 {
 	if (addr != s->wp_end) {
 		protect_flush(s);
 		s->wp_start = addr;
 	}
-	s->wp_end = addr + PAGE_SIZE;
+	s->wp_end = end;
 }
 
-/* The walk, under mm_lock.  Returns 0 or a negative errno. */
+/*
+ * One run of pages [addr, end) in category cat, as the kernel's walk takes
+ * it.  emulated: registered pages, which PM_SCAN_WP_MATCHING protects in
+ * the emulator.  Returns 0 to go on, 1 when the walk stops, or an errno.
+ */
+static int run(struct scan *s, uint64_t addr, uint64_t end, uint64_t cat,
+	       bool emulated)
+{
+	bool go_on;
+
+	if (!(cat & PAGE_IS_WPALLOWED)) {
+		if (s->a.flags & PM_SCAN_CHECK_WPASYNC)
+			return -EPERM;
+		if (s->a.flags & PM_SCAN_WP_MATCHING)
+			return 0;
+	}
+	if (!interesting(&s->a, cat))
+		return 0;
+	go_on = output(s, cat, addr, &end);
+	if (end > addr && (s->a.flags & PM_SCAN_WP_MATCHING) &&
+	    (cat & PAGE_IS_WRITTEN) && emulated)
+		protect(s, addr, end);
+	return go_on ? 0 : 1;
+}
+
+/*
+ * The walk, under mm_lock: mapped memory region by region of plain
+ * categories, registered pages one by one.  Returns 0 or a negative errno.
+ */
 static int walk(struct scan *s, struct raw *w)
 {
-	for (uint64_t addr = s->a.start; addr < s->a.end; addr += PAGE_SIZE) {
-		uint32_t e = pagestate_get(addr);
-		uint64_t cat;
+	uint64_t addr = s->a.start;
+	struct page_region pr;
+	int r = 0;
 
-		if (!raw_category(w, addr, &cat)) {
-			if (w->err)
-				return w->err;
-			continue; /* no mapping here */
+	while (!r && addr < s->a.end && raw_next(w, addr, &pr)) {
+		if (pr.start > addr)
+			addr = pr.start; /* no mapping in between */
+		while (!r && addr < pr.end) {
+			struct mm_reg reg;
+
+			if (!reg_next(addr, pr.end, 0, &reg)) {
+				r = run(s, addr, pr.end, pr.categories, false);
+				addr = pr.end;
+			} else if (reg.start > addr) {
+				r = run(s, addr, reg.start, pr.categories,
+					false);
+				addr = reg.start;
+			} else {
+				for (; !r && addr < reg.end;
+				     addr += PAGE_SIZE) {
+					uint32_t e = pagestate_get(addr);
+
+					r = run(s, addr, addr + PAGE_SIZE,
+						emulated_category(
+							e, pr.categories),
+						(e & PS_CTX_MASK) != 0);
+				}
+			}
 		}
-		if (e & (PS_CTX_MASK | PS_POISON))
-			cat = emulated_category(e, cat);
-		if (!(cat & PAGE_IS_WPALLOWED)) {
-			if (s->a.flags & PM_SCAN_CHECK_WPASYNC)
-				return -EPERM;
-			if (s->a.flags & PM_SCAN_WP_MATCHING)
-				continue;
-		}
-		if (!interesting(&s->a, cat))
-			continue;
-		if (!output(s, cat, addr))
-			break;
-		if ((s->a.flags & PM_SCAN_WP_MATCHING) &&
-		    (cat & PAGE_IS_WRITTEN) && (e & PS_CTX_MASK))
-			protect(s, addr);
 	}
 	protect_flush(s);
-	return 0;
+	if (w->err)
+		return w->err;
+	return r < 0 ? r : 0;
 }
 
-/* Whether [start, end) holds a registered or poisoned page. */
+/* Whether [start, end) holds a registered page. */
 static bool any_emulated(uint64_t start, uint64_t end)
 {
 	struct mm_reg r;
 
-	if (start >= end)
-		return false;
-	if (reg_next(start, end, 0, &r))
-		return true;
-	for (uint64_t a = start; a < end; a += PAGE_SIZE)
-		if (pagestate_get(a) & PS_POISON)
-			return true;
-	return false;
+	return start < end && reg_next(start, end, 0, &r);
 }
 
 API int uffdemu_pagemap_scan(int fd, struct pm_scan_arg *uarg)
