@@ -55,19 +55,36 @@ static int fail(int err)
 	return -1;
 }
 
-/* Whether fd is this process's own pagemap file. */
+/*
+ * Whether fd is this process's own pagemap file: /proc/PID/pagemap or
+ * /proc/PID/task/TID/pagemap.
+ */
 static bool own_pagemap(int fd)
 {
-	char link[64], want[64];
-	ssize_t n;
+	char link[64], target[128];
+	const char *rest;
+	size_t n;
+	ssize_t got;
 
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, want, sizeof(want) - 1);
-	if (n <= 0)
+	got = readlink(link, target, sizeof(target) - 1);
+	if (got <= 0)
 		return false;
-	want[n] = '\0';
-	snprintf(link, sizeof(link), "/proc/%d/pagemap", (int)getpid());
-	return strcmp(link, want) == 0;
+	target[got] = '\0';
+	n = (size_t)snprintf(link, sizeof(link), "/proc/%d/", (int)getpid());
+	if (strncmp(target, link, n) != 0)
+		return false;
+	rest = target + n;
+	if (strncmp(rest, "task/", 5) == 0) {
+		rest += 5;
+		if (*rest < '0' || *rest > '9')
+			return false;
+		while (*rest >= '0' && *rest <= '9')
+			rest++;
+		if (*rest++ != '/')
+			return false;
+	}
+	return strcmp(rest, "pagemap") == 0;
 }
 
 /*
