@@ -294,14 +294,17 @@ SCENARIO(wp_async_api, CASES(wp_async_api_cases),
 
 static const struct wp_async_write_case {
 	const char *name;
-	uint64_t mode;  /* registration */
-	int page;       /* written */
-	bool populated; /* the page was populated before protection */
+	uint64_t mode;     /* registration */
+	int page;          /* written */
+	bool populated;    /* the page was populated before protection */
+	uint64_t features; /* besides WP_ASYNC */
 } wp_async_write_cases[] = {
-	{"a populated page", UFFDIO_REGISTER_MODE_WP, 1, true},
+	{"a populated page", UFFDIO_REGISTER_MODE_WP, 1, true, 0},
 	{"an empty page (WP_UNPOPULATED marker)", UFFDIO_REGISTER_MODE_WP, 2,
-	 false},
-	{"MISSING|WP, a page filled by COPY", MISSING_WP, 1, true},
+	 false, 0},
+	{"MISSING|WP, a page filled by COPY", MISSING_WP, 1, true, 0},
+	{"with SIGBUS too (no signal)", UFFDIO_REGISTER_MODE_WP, 1, true,
+	 UFFD_FEATURE_SIGBUS},
 };
 
 /*
@@ -322,7 +325,7 @@ SCENARIO(wp_async_write, CASES(wp_async_write_cases),
 	name_area("A", a, P(4));
 	fill_pattern(src, P(2), 3);
 	pm = open_pagemap(r);
-	fd = setup_uffd(b, r, O_NONBLOCK, UFFD_FEATURE_WP_ASYNC);
+	fd = setup_uffd(b, r, O_NONBLOCK, UFFD_FEATURE_WP_ASYNC | c->features);
 	if (!(c->mode & UFFDIO_REGISTER_MODE_MISSING))
 		memcpy(a, src, P(2));
 	REQUIRE(rec_rv_is(r, "setup.register",
@@ -400,6 +403,36 @@ static const struct wp_scan_case {
 	{"vec NULL, vec_len 1", 0, 0, 16, 1, 0, 0, 0, 0, ALL_CATS,
 	 .expect = -EINVAL, .vec_null = true},
 };
+
+/*
+ * WP_ASYNC leaves MISSING mode synchronous: a write to a missing page of a
+ * MISSING|WP range, protected or not, waits for the monitor as usual.
+ */
+SCENARIO(wp_async_missing, .features = UFFD_FEATURE_WP_ASYNC)
+{
+	char *a = map_pages(4, PROT_READ | PROT_WRITE);
+	char *src = map_pages(1, PROT_READ | PROT_WRITE);
+	struct toucher *t;
+	char buf[sizeof(struct uffd_msg)];
+	int fd;
+
+	name_area("A", a, P(4));
+	fill_pattern(src, PG, 5);
+	fd = setup_uffd(b, r, O_NONBLOCK, UFFD_FEATURE_WP_ASYNC);
+	REQUIRE(rec_rv_is(r, "setup.register",
+			  u_register(b, fd, u64p(a), P(4), MISSING_WP, NULL),
+			  0));
+	rec_rv_is(r, "protect", u_writeprotect(b, fd, u64p(a), P(4), PROTECT),
+		  0);
+	t = touch(a + P(2) + 5, TOUCH_WRITE, 'M');
+	expect_fault(b, r, fd, "msg", UFFD_PAGEFAULT_FLAG_WRITE, u64p(a + P(2)),
+		     -1);
+	rec_touch(r, "T0 before COPY", t, QUIET_MS, false, -1);
+	rec_rv_is(r, "COPY",
+		  u_copy(b, fd, u64p(a + P(2)), u64p(src), PG, 0, NULL), 0);
+	rec_touch(r, "T0", t, WAIT_MS, true, 'M');
+	rec_rv_is(r, "read", rv(b->read(fd, buf, sizeof(buf))), -EAGAIN);
+}
 
 static const struct wp_async_reg_case {
 	const char *name;
@@ -588,6 +621,7 @@ const struct scenario_group scenarios_wp = {
 		&wp_fault,
 		&wp_async_api,
 		&wp_async_write,
+		&wp_async_missing,
 		&wp_async_register,
 		&wp_async_scan,
 		NULL,
