@@ -588,6 +588,22 @@ static int do_move(struct uffd_ctx *ctx, void *arg)
 	return finish(&res, r, m.len);
 }
 
+/*
+ * FIOASYNC: the int is read first (EFAULT).  A value that leaves the
+ * file's O_ASYNC as it is returns 0; one that would change it needs the
+ * file's fasync support, which a userfaultfd lacks: ENOTTY.  The
+ * emulator's descriptor lacks it too, so once the value is read the real
+ * ioctl gives the same answer for the flags the file really has.
+ */
+int ctx_fioasync(int fd, void *arg)
+{
+	int on;
+
+	if (uaccess_read(&on, arg, sizeof(on)))
+		return -EFAULT;
+	return ioctl(fd, FIOASYNC, &on) ? -errno : 0;
+}
+
 /* Generic file ioctls, answered before the userfaultfd ones. */
 static bool generic_ioctl(int fd, unsigned long request, void *arg, int *ret)
 {
@@ -600,7 +616,7 @@ static bool generic_ioctl(int fd, unsigned long request, void *arg, int *ret)
 		*ret = ioctl(fd, request, arg) ? -errno : 0;
 		return true;
 	case FIOASYNC:
-		*ret = -ENOTTY;
+		*ret = ctx_fioasync(fd, arg);
 		return true;
 	case FIGETBSZ:
 		*ret = uaccess_write(arg, &bsz, sizeof(bsz));

@@ -52,7 +52,6 @@ enum {
 	AVOID_WP_ONLY,
 	AVOID_COPY_WP,
 	AVOID_PROTECT_PAST_END,
-	AVOID_FIOASYNC,
 	AVOID_BAD_SRC,
 	AVOID_WP_OTHER_CTX,
 	AVOID_ZEROPAGE_REREGISTER,
@@ -87,10 +86,6 @@ static struct {
 				    "mapping (ENOMEM, and the emulator's "
 				    "picture misses the pages it changed)",
 				    true},
-	[AVOID_FIOASYNC] = {"fioasync",
-			    "FIOASYNC (ENOTTY even when it changes nothing, "
-			    "where the kernel returns 0, or EFAULT)",
-			    true},
 	[AVOID_BAD_SRC] = {"copy-bad-src",
 			   "COPY from an unreadable source (EEXIST before the "
 			   "kernel's EFAULT when the page is present)",
@@ -489,8 +484,6 @@ static void gen_fd_op(struct fz_model *m, struct fz_op *op)
 			     FIOCLEX, FIONCLEX, FIOASYNC, _IO(0, 2),
 			     _IOR(UFFDIO, _UFFDIO_API, struct uffdio_api),
 			     _IOWR(UFFDIO, 0x3e, struct uffdio_api));
-		if (avoid[AVOID_FIOASYNC].on && op->x == FIOASYNC)
-			op->x = FIONBIO;
 		op->mode = rnd(m, 2);
 		op->place = (uint8_t)pick_place(m, 85);
 		break;
