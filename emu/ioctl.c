@@ -306,29 +306,35 @@ static void publish(void *arg, uintptr_t start, uintptr_t end, uint32_t set,
 }
 
 /*
- * COPY and ZEROPAGE after their argument checks.  src is NULL for zeros.
+ * COPY, ZEROPAGE and POISON after their argument checks.  src is read for
+ * COPY alone; for COPY it may be any address, NULL included.
  * The source is touched from user space first, outside every lock, so that
  * a source in registered missing memory takes a userfault as on the kernel
  * and an unreadable source ends the copy where it becomes unreadable.
+ * The kernel reads each page's source before it looks at the destination
+ * page, so the source of the first page that cannot be filled is read
+ * too: when it is unreadable the copy ends with EFAULT there, not EEXIST.
  */
 static ssize_t fill(struct resolve *res, enum mm_fill_op op, uintptr_t dst,
 		    const char *src, size_t len, bool wp)
 {
-	ssize_t r, readable = (ssize_t)len;
+	size_t readable = 0, want;
+	ssize_t r;
 
 	mm_lock();
 	r = fill_target(dst, len, wp);
 	mm_unlock();
-	if (r < 0 || !src)
+	if (r < 0 || op != FILL_COPY)
 		goto run;
-	readable = 0;
-	while ((size_t)readable < (size_t)r &&
-	       uaccess_touch_read(src + readable, PAGE_SIZE) == 0)
+	want = (size_t)r < len ? (size_t)r + PAGE_SIZE : len;
+	while (readable < want &&
+	       uaccess_touch_read((const char *)((uintptr_t)src + readable),
+				  PAGE_SIZE) == 0)
 		readable += PAGE_SIZE;
-	if (readable == 0 && r > 0)
+	if (readable == 0)
 		return -EFAULT;
-	if (readable < r)
-		len = (size_t)readable;
+	if (readable < want)
+		len = readable;
 run:
 	mm_lock();
 	r = fill_target(dst, len, wp);

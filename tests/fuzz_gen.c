@@ -52,7 +52,6 @@ enum {
 	AVOID_WP_ONLY,
 	AVOID_COPY_WP,
 	AVOID_PROTECT_PAST_END,
-	AVOID_BAD_SRC,
 	AVOID_WP_OTHER_CTX,
 	AVOID_ZEROPAGE_REREGISTER,
 	AVOID_FILL_ACROSS,
@@ -86,10 +85,6 @@ static struct {
 				    "mapping (ENOMEM, and the emulator's "
 				    "picture misses the pages it changed)",
 				    true},
-	[AVOID_BAD_SRC] = {"copy-bad-src",
-			   "COPY from an unreadable source (EEXIST before the "
-			   "kernel's EFAULT when the page is present)",
-			   true},
 	[AVOID_WP_OTHER_CTX] =
 		{"wp-other-context",
 		 "contexts that differ in WP_UNPOPULATED (a "
@@ -610,9 +605,7 @@ static bool gen_uffd_op(struct fz_model *m, struct fz_op *op)
 		op->src_off = PICK(m, 0, 0, PG, 2 * PG, 3 * PG, 1, 0x800,
 				   3 * PG + 0x10);
 		fill_within(m, op);
-		if (avoid[AVOID_BAD_SRC].on && op->len > 4 * PG - op->src_off)
-			op->src_off = 0;
-		if (chance(m, 6) && !avoid[AVOID_BAD_SRC].on) {
+		if (chance(m, 6)) {
 			op->src_area = (uint8_t)PICK(m, AREA_GAP, AREA_ABS);
 			op->src_off = op->src_area == AREA_GAP
 					      ? 0
