@@ -259,8 +259,6 @@ static ssize_t fill_target(uintptr_t dst, size_t len, bool wp)
 
 	if (!(first & PS_CTX_MASK))
 		return -ENOENT;
-	if (wp && !(first & PS_MODE_WP))
-		return -EINVAL;
 	for (size_t off = 0; off < len; off += PAGE_SIZE) {
 		uint32_t e = pagestate_get(dst + off);
 
@@ -270,6 +268,9 @@ static ssize_t fill_target(uintptr_t dst, size_t len, bool wp)
 		    ((e & PS_PRESENT) || !(e & PS_MODE_MISSING)))
 			missing = off;
 	}
+	/* MODE_WP needs a mapping registered in WP mode: after the above. */
+	if (wp && !(first & PS_MODE_WP))
+		return -EINVAL;
 	return (ssize_t)missing;
 }
 
