@@ -50,7 +50,6 @@ uint64_t fz_splitmix(uint64_t *state)
  */
 enum {
 	AVOID_WP_ONLY,
-	AVOID_COPY_WP,
 	AVOID_PROTECT_PAST_END,
 	AVOID_WP_OTHER_CTX,
 	AVOID_ZEROPAGE_REREGISTER,
@@ -75,10 +74,6 @@ static struct {
 	[AVOID_WP_ONLY] = {"wp-only-fill",
 			   "REGISTER in MODE_WP alone (COPY and ZEROPAGE into "
 			   "its unpopulated pages fail EEXIST)",
-			   true},
-	[AVOID_COPY_WP] = {"copy-mode-wp",
-			   "COPY with MODE_WP (EINVAL before the kernel's "
-			   "ENOENT for a range not in one registered mapping)",
 			   true},
 	[AVOID_PROTECT_PAST_END] = {"mprotect-past-end",
 				    "mprotect() of a range that runs past a "
@@ -172,7 +167,7 @@ struct fz_model {
 		uint32_t cuts;     /* a mapping may begin at page i */
 		uint32_t zeroed;   /* filled by ZEROPAGE, untouched since */
 		uint32_t unmapped; /* unmapped by munmap() */
-		uint32_t wp;       /* WRITEPROTECT'ed at some time */
+		uint32_t wp;       /* write-protected at some time */
 		uint32_t zero;     /* filled by ZEROPAGE, not written since */
 		uint32_t poisoned; /* POISON'ed, not unmapped since */
 		uint32_t stale;    /* poisoned, then (un)registered or
@@ -613,8 +608,6 @@ static bool gen_uffd_op(struct fz_model *m, struct fz_op *op)
 		}
 		op->mode = PICK(m, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 4,
 				1ULL << 63);
-		if (avoid[AVOID_COPY_WP].on && op->mode == 2)
-			op->mode = 0;
 		op->place = (uint8_t)pick_place(m, 94);
 		break;
 	case FZ_ZEROPAGE:
@@ -896,6 +889,11 @@ static void model_area(struct fz_model *m, const struct fz_op *op,
 		break;
 	case FZ_WRITEPROTECT:
 		if (op->mode & UFFDIO_WRITEPROTECT_MODE_WP)
+			m->pages[a].wp |= mask;
+		break;
+	case FZ_COPY:
+		/* MODE_WP leaves the pages it fills write-protected. */
+		if (op->mode & UFFDIO_COPY_MODE_WP)
 			m->pages[a].wp |= mask;
 		break;
 	}
