@@ -250,6 +250,16 @@ static int do_wake(struct uffd_ctx *ctx, void *arg)
  * The fill loop's first check: [dst, dst + len) must lie in one registered
  * mapping.  Pages that agree in owner, modes and protection are what one
  * kernel VMA would hold.  Returns the bytes of missing pages at the start.
+ * Limitation: the kernel looks up the one mapping (VMA) holding dst and
+ * fails ENOENT when the range runs past its end, and it keeps mappings
+ * apart that agree in registration and protection when they differ in an
+ * madvise() flag (MADV_DONTFORK and the like) or got their anonymous-page
+ * bookkeeping (anon_vma) while apart: a write fault or a fill aimed at
+ * either, even one that failed, before registrations made them agree.  The
+ * emulator does not see that bookkeeping, and its own mappings cannot
+ * stand in for the kernel's: they are not split where a registration
+ * begins, and guard markers give them bookkeeping the kernel's lack.  It
+ * fills such a range where the kernel fails ENOENT.
  */
 static ssize_t fill_target(uintptr_t dst, size_t len, bool wp)
 {

@@ -95,8 +95,8 @@ static struct {
 	[AVOID_FILL_ACROSS] = {"fill-across-mappings",
 			       "COPY and ZEROPAGE across a place where the "
 			       "kernel may keep two mappings unmerged (the "
-			       "emulator's ENOENT check looks at page state, "
-			       "not at mappings)",
+			       "known difference unmerged-mappings: the "
+			       "emulator fills where the kernel fails ENOENT)",
 			       true},
 	[AVOID_DONTNEED_WP] = {"dontneed-wp",
 			       "MADV_DONTNEED on write-protected pages (the "

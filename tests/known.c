@@ -27,6 +27,13 @@ const struct known_difference known_differences[] = {
 	 "UFFDIO_API, and on a descriptor without O_NONBLOCK; select() sees "
 	 "it readable and writable there): the descriptor is an epoll "
 	 "instance, which cannot raise POLLERR; uffdemu_poll() is exact"},
+	{KNOWN_UNMERGED,
+	 "COPY, ZEROPAGE and POISON fill a range across a place where the "
+	 "kernel keeps two mappings apart that agree in registration and "
+	 "protection (mappings that got their anonymous-page bookkeeping "
+	 "while apart, an madvise() flag such as MADV_DONTFORK on a part), "
+	 "where the kernel fails ENOENT: the emulator sees registrations "
+	 "and protections, not the kernel's mappings"},
 	{NULL, NULL},
 };
 

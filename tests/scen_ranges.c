@@ -739,6 +739,104 @@ SCENARIO(fill, CASES(fill_cases))
 			 fill_expect(c, &L, dst, dst, src, buf), WAIT_MS);
 }
 
+/* --- fills across the places where mappings meet --- */
+
+enum across_setup {
+	ACROSS_MERGED,     /* two REGISTERs of one context, side by side */
+	ACROSS_PROTECTED,  /* mprotect() of a part, and back */
+	ACROSS_OTHER_CTX,  /* the halves registered to two contexts */
+	ACROSS_DONTFORK,   /* MADV_DONTFORK on a part */
+	ACROSS_SEPARATELY, /* the halves given bookkeeping while apart */
+};
+
+static const struct across_case {
+	const char *name;
+	enum across_setup setup;
+	unsigned long request;
+	long expect;
+	int64_t field;
+} across_cases[] = {
+	{"COPY across two registrations merged", ACROSS_MERGED, COPY, 0, P(4)},
+	{"ZEROPAGE across two registrations merged", ACROSS_MERGED, ZERO, 0,
+	 P(4)},
+	{"COPY across a protection changed and back", ACROSS_PROTECTED, COPY, 0,
+	 P(4)},
+	{"COPY across two contexts' ranges", ACROSS_OTHER_CTX, COPY, -ENOENT,
+	 -ENOENT},
+	{"ZEROPAGE across two contexts' ranges", ACROSS_OTHER_CTX, ZERO,
+	 -ENOENT, -ENOENT},
+	{"COPY across MADV_DONTFORK", ACROSS_DONTFORK, COPY, -ENOENT, -ENOENT},
+	{"COPY across halves with their own bookkeeping", ACROSS_SEPARATELY,
+	 COPY, -ENOENT, -ENOENT},
+	{"ZEROPAGE across halves with their own bookkeeping", ACROSS_SEPARATELY,
+	 ZERO, -ENOENT, -ENOENT},
+};
+
+/*
+ * The fill loop looks up the one kernel mapping (VMA) that holds dst: the
+ * whole range must lie in it, else ENOENT.  Registrations that agree merge
+ * into one mapping; a change of context, of an madvise() flag or of the
+ * anonymous-page bookkeeping keeps two mappings apart.  The range is the
+ * pages [2, 6) of eight; [0, 4) and [4, 8) are set up apart.
+ */
+SCENARIO(across, CASES(across_cases))
+{
+	const struct across_case *c = &across_cases[variant];
+	char *a = map_pages(8, PROT_READ | PROT_WRITE);
+	char *src = map_pages(4, PROT_READ | PROT_WRITE);
+	int64_t field = UNTOUCH;
+	int fd = setup_uffd(b, r, O_NONBLOCK, 0), fd2;
+	long ret;
+
+	fill_pattern(src, P(4), 3);
+	name_area("A", a, P(8));
+	switch (c->setup) {
+	case ACROSS_MERGED:
+		setup_register(b, r, fd, a, P(4));
+		setup_register(b, r, fd, a + P(4), P(4));
+		break;
+	case ACROSS_PROTECTED:
+		setup_register(b, r, fd, a, P(8));
+		rec_rv_is(r, "mprotect PROT_READ",
+			  rv(b->mprotect(a + P(3), P(2), PROT_READ)), 0);
+		rec_rv_is(
+			r, "mprotect back",
+			rv(b->mprotect(a + P(3), P(2), PROT_READ | PROT_WRITE)),
+			0);
+		break;
+	case ACROSS_OTHER_CTX:
+		fd2 = setup_uffd(b, r, O_NONBLOCK, 0);
+		setup_register(b, r, fd, a, P(4));
+		setup_register(b, r, fd2, a + P(4), P(4));
+		break;
+	case ACROSS_DONTFORK:
+		setup_register(b, r, fd, a, P(8));
+		rec_rv_is(r, "MADV_DONTFORK",
+			  rv(b->madvise(a + P(4), P(4), MADV_DONTFORK)), 0);
+		break;
+	case ACROSS_SEPARATELY:
+		/* A fill aimed at a mapping gives it bookkeeping, even one
+		 * that fails: here ENOENT for unregistered memory. */
+		setup_register(b, r, fd, a + P(4), P(4));
+		rec_rv_is(r, "ZEROPAGE A+7",
+			  u_zeropage(b, fd, u64p(a + P(7)), PG, 0, NULL), 0);
+		rec_rv_is(r, "COPY into unregistered A+0",
+			  u_copy(b, fd, u64p(a), u64p(src), PG, 0, NULL),
+			  -ENOENT);
+		setup_register(b, r, fd, a, P(8));
+		break;
+	}
+	/* The emulator fills the four pages. */
+	if (c->expect == -ENOENT && c->setup != ACROSS_OTHER_CTX)
+		known_rest(r, KNOWN_UNMERGED, "0");
+	if (c->request == COPY)
+		ret = u_copy(b, fd, u64p(a + P(2)), u64p(src), P(4), 0, &field);
+	else
+		ret = u_zeropage(b, fd, u64p(a + P(2)), P(4), 0, &field);
+	rec_rv_is(r, c->request == COPY ? "COPY" : "ZEROPAGE", ret, c->expect);
+	rec_int(r, "field", field);
+}
+
 const struct scenario_group scenarios_ranges = {
 	"ranges",
 	(const struct scenario *const[]){
@@ -747,6 +845,7 @@ const struct scenario_group scenarios_ranges = {
 		&range,
 		&unregister_again,
 		&fill,
+		&across,
 		NULL,
 	},
 };
