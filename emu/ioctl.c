@@ -246,20 +246,58 @@ static int do_wake(struct uffd_ctx *ctx, void *arg)
 	return 0;
 }
 
+#define FLAG_PAIRS 8
+
+/*
+ * Whether the real mappings under [start, end), registered alike and with
+ * one protection the program gave, could be one kernel mapping: no hole,
+ * and where two meet with the same protection, the same flags (an
+ * madvise() flag such as MADV_DONTFORK keeps the kernel's mappings apart).
+ * Where they differ in protection the emulator made them differ (write
+ * protection, pages kept missing by PROT_NONE), and the flags are not
+ * compared.  Limitation: only the first FLAG_PAIRS such meeting places
+ * are compared.
+ */
+static bool flags_agree(uintptr_t start, uintptr_t end)
+{
+	struct mm_vma v[2 * FLAG_PAIRS];
+	uintptr_t starts[2 * FLAG_PAIRS];
+	char flags[2 * FLAG_PAIRS][MM_FLAGS_MAX];
+	int n = mm_vmas(start, end, v, 2 * FLAG_PAIRS), k = 0;
+
+	if (n <= 1)
+		return true;
+	if (n > 2 * FLAG_PAIRS)
+		n = 2 * FLAG_PAIRS;
+	for (int i = 1; i < n; i++) {
+		if (v[i].start != v[i - 1].end)
+			return false;
+		if (v[i].prot == v[i - 1].prot && k < 2 * FLAG_PAIRS) {
+			starts[k++] = v[i - 1].start;
+			starts[k++] = v[i].start;
+		}
+	}
+	if (k == 0 || mm_vma_flags(starts, k, flags))
+		return true;
+	for (int i = 0; i < k; i += 2)
+		if (strcmp(flags[i], flags[i + 1]))
+			return false;
+	return true;
+}
+
 /*
  * The fill loop's first check: [dst, dst + len) must lie in one registered
- * mapping.  Pages that agree in owner, modes and protection are what one
- * kernel VMA would hold.  Returns the bytes of missing pages at the start.
- * Limitation: the kernel looks up the one mapping (VMA) holding dst and
- * fails ENOENT when the range runs past its end, and it keeps mappings
- * apart that agree in registration and protection when they differ in an
- * madvise() flag (MADV_DONTFORK and the like) or got their anonymous-page
- * bookkeeping (anon_vma) while apart: a write fault or a fill aimed at
- * either, even one that failed, before registrations made them agree.  The
- * emulator does not see that bookkeeping, and its own mappings cannot
- * stand in for the kernel's: they are not split where a registration
- * begins, and guard markers give them bookkeeping the kernel's lack.  It
- * fills such a range where the kernel fails ENOENT.
+ * mapping.  Pages that agree in owner, modes and protection, in real
+ * mappings that agree in their flags, are what one kernel VMA would hold.
+ * Returns the bytes of missing pages at the start.
+ * Limitation: the kernel also keeps mappings apart that agree in all of
+ * that but got their anonymous-page bookkeeping (anon_vma) while apart: a
+ * write fault or a fill aimed at either, even one that failed, before
+ * registrations made them agree.  The emulator does not see that
+ * bookkeeping, and its own mappings cannot stand in for the kernel's:
+ * they are not split where a registration begins, and guard markers give
+ * them bookkeeping the kernel's lack.  It fills such a range where the
+ * kernel fails ENOENT.
  */
 static ssize_t fill_target(uintptr_t dst, size_t len, bool wp)
 {
@@ -278,6 +316,8 @@ static ssize_t fill_target(uintptr_t dst, size_t len, bool wp)
 		    ((e & PS_PRESENT) || !(e & PS_MODE_MISSING)))
 			missing = off;
 	}
+	if (!flags_agree(dst, dst + len))
+		return -ENOENT;
 	/* MODE_WP needs a mapping registered in WP mode: after the above. */
 	if (wp && !(first & PS_MODE_WP))
 		return -EINVAL;

@@ -29,11 +29,11 @@ const struct known_difference known_differences[] = {
 	 "instance, which cannot raise POLLERR; uffdemu_poll() is exact"},
 	{KNOWN_UNMERGED,
 	 "COPY, ZEROPAGE and POISON fill a range across a place where the "
-	 "kernel keeps two mappings apart that agree in registration and "
-	 "protection (mappings that got their anonymous-page bookkeeping "
-	 "while apart, an madvise() flag such as MADV_DONTFORK on a part), "
-	 "where the kernel fails ENOENT: the emulator sees registrations "
-	 "and protections, not the kernel's mappings"},
+	 "kernel keeps two mappings apart that agree in registration, "
+	 "protection and flags because they got their anonymous-page "
+	 "bookkeeping (anon_vma) while apart (a write fault or a fill aimed "
+	 "at either, even one that failed), where the kernel fails ENOENT: "
+	 "the emulator cannot see that bookkeeping"},
 	{NULL, NULL},
 };
 

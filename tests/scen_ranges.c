@@ -746,6 +746,7 @@ enum across_setup {
 	ACROSS_PROTECTED,  /* mprotect() of a part, and back */
 	ACROSS_OTHER_CTX,  /* the halves registered to two contexts */
 	ACROSS_DONTFORK,   /* MADV_DONTFORK on a part */
+	ACROSS_DOFORK,     /* MADV_DONTFORK on a part, and MADV_DOFORK */
 	ACROSS_SEPARATELY, /* the halves given bookkeeping while apart */
 };
 
@@ -766,6 +767,9 @@ static const struct across_case {
 	{"ZEROPAGE across two contexts' ranges", ACROSS_OTHER_CTX, ZERO,
 	 -ENOENT, -ENOENT},
 	{"COPY across MADV_DONTFORK", ACROSS_DONTFORK, COPY, -ENOENT, -ENOENT},
+	{"ZEROPAGE across MADV_DONTFORK", ACROSS_DONTFORK, ZERO, -ENOENT,
+	 -ENOENT},
+	{"COPY across MADV_DONTFORK undone", ACROSS_DOFORK, COPY, 0, P(4)},
 	{"COPY across halves with their own bookkeeping", ACROSS_SEPARATELY,
 	 COPY, -ENOENT, -ENOENT},
 	{"ZEROPAGE across halves with their own bookkeeping", ACROSS_SEPARATELY,
@@ -810,9 +814,14 @@ SCENARIO(across, CASES(across_cases))
 		setup_register(b, r, fd2, a + P(4), P(4));
 		break;
 	case ACROSS_DONTFORK:
+	case ACROSS_DOFORK:
 		setup_register(b, r, fd, a, P(8));
 		rec_rv_is(r, "MADV_DONTFORK",
 			  rv(b->madvise(a + P(4), P(4), MADV_DONTFORK)), 0);
+		if (c->setup == ACROSS_DOFORK)
+			rec_rv_is(r, "MADV_DOFORK",
+				  rv(b->madvise(a + P(4), P(4), MADV_DOFORK)),
+				  0);
 		break;
 	case ACROSS_SEPARATELY:
 		/* A fill aimed at a mapping gives it bookkeeping, even one
@@ -827,7 +836,7 @@ SCENARIO(across, CASES(across_cases))
 		break;
 	}
 	/* The emulator fills the four pages. */
-	if (c->expect == -ENOENT && c->setup != ACROSS_OTHER_CTX)
+	if (c->setup == ACROSS_SEPARATELY)
 		known_rest(r, KNOWN_UNMERGED, "0");
 	if (c->request == COPY)
 		ret = u_copy(b, fd, u64p(a + P(2)), u64p(src), P(4), 0, &field);
