@@ -133,6 +133,7 @@ int msgq_fdinfo(struct uffd_ctx *ctx, char *buf, size_t len);
 
 /* ioctl.c */
 int ctx_ioctl(struct uffd_ctx *ctx, int fd, unsigned long request, void *arg);
+int ctx_fioasync(int fd, void *arg);
 
 /* events.c */
 #define EVENT_BATCH 64

@@ -248,10 +248,58 @@ static int do_wake(struct uffd_ctx *ctx, void *arg)
 	return 0;
 }
 
+#define FLAG_PAIRS 8
+
+/*
+ * Whether the real mappings under [start, end), registered alike and with
+ * one protection the program gave, could be one kernel mapping: no hole,
+ * and where two meet with the same protection, the same flags (an
+ * madvise() flag such as MADV_DONTFORK keeps the kernel's mappings apart).
+ * Where they differ in protection the emulator made them differ (write
+ * protection, pages kept missing by PROT_NONE), and the flags are not
+ * compared.  Limitation: only the first FLAG_PAIRS such meeting places
+ * are compared.
+ */
+static bool flags_agree(uintptr_t start, uintptr_t end)
+{
+	struct mm_vma v[2 * FLAG_PAIRS];
+	uintptr_t starts[2 * FLAG_PAIRS];
+	char flags[2 * FLAG_PAIRS][MM_FLAGS_MAX];
+	int n = mm_vmas(start, end, v, 2 * FLAG_PAIRS), k = 0;
+
+	if (n <= 1)
+		return true;
+	if (n > 2 * FLAG_PAIRS)
+		n = 2 * FLAG_PAIRS;
+	for (int i = 1; i < n; i++) {
+		if (v[i].start != v[i - 1].end)
+			return false;
+		if (v[i].prot == v[i - 1].prot && k < 2 * FLAG_PAIRS) {
+			starts[k++] = v[i - 1].start;
+			starts[k++] = v[i].start;
+		}
+	}
+	if (k == 0 || mm_vma_flags(starts, k, flags))
+		return true;
+	for (int i = 0; i < k; i += 2)
+		if (strcmp(flags[i], flags[i + 1]))
+			return false;
+	return true;
+}
+
 /*
  * The fill loop's first check: [dst, dst + len) must lie in one registered
- * mapping.  Pages that agree in owner, modes and protection are what one
- * kernel VMA would hold.  Returns the bytes of missing pages at the start.
+ * mapping.  Pages that agree in owner, modes and protection, in real
+ * mappings that agree in their flags, are what one kernel VMA would hold.
+ * Returns the bytes of missing pages at the start.
+ * Limitation: the kernel also keeps mappings apart that agree in all of
+ * that but got their anonymous-page bookkeeping (anon_vma) while apart: a
+ * write fault or a fill aimed at either, even one that failed, before
+ * registrations made them agree.  The emulator does not see that
+ * bookkeeping, and its own mappings cannot stand in for the kernel's:
+ * they are not split where a registration begins, and guard markers give
+ * them bookkeeping the kernel's lack.  It fills such a range where the
+ * kernel fails ENOENT.
  */
 static ssize_t fill_target(uintptr_t dst, size_t len, bool wp)
 {
@@ -261,8 +309,6 @@ static ssize_t fill_target(uintptr_t dst, size_t len, bool wp)
 
 	if (!(first & PS_CTX_MASK))
 		return -ENOENT;
-	if (wp && !(first & PS_MODE_WP))
-		return -EINVAL;
 	for (size_t off = 0; off < len; off += PAGE_SIZE) {
 		uint32_t e = pagestate_get(dst + off);
 
@@ -272,6 +318,11 @@ static ssize_t fill_target(uintptr_t dst, size_t len, bool wp)
 		    ((e & PS_PRESENT) || !(e & PS_MODE_MISSING)))
 			missing = off;
 	}
+	if (!flags_agree(dst, dst + len))
+		return -ENOENT;
+	/* MODE_WP needs a mapping registered in WP mode: after the above. */
+	if (wp && !(first & PS_MODE_WP))
+		return -EINVAL;
 	return (ssize_t)missing;
 }
 
@@ -308,29 +359,35 @@ static void publish(void *arg, uintptr_t start, uintptr_t end, uint32_t set,
 }
 
 /*
- * COPY and ZEROPAGE after their argument checks.  src is NULL for zeros.
+ * COPY, ZEROPAGE and POISON after their argument checks.  src is read for
+ * COPY alone; for COPY it may be any address, NULL included.
  * The source is touched from user space first, outside every lock, so that
  * a source in registered missing memory takes a userfault as on the kernel
  * and an unreadable source ends the copy where it becomes unreadable.
+ * The kernel reads each page's source before it looks at the destination
+ * page, so the source of the first page that cannot be filled is read
+ * too: when it is unreadable the copy ends with EFAULT there, not EEXIST.
  */
 static ssize_t fill(struct resolve *res, enum mm_fill_op op, uintptr_t dst,
 		    const char *src, size_t len, bool wp)
 {
-	ssize_t r, readable = (ssize_t)len;
+	size_t readable = 0, want;
+	ssize_t r;
 
 	mm_lock();
 	r = fill_target(dst, len, wp);
 	mm_unlock();
-	if (r < 0 || !src)
+	if (r < 0 || op != FILL_COPY)
 		goto run;
-	readable = 0;
-	while ((size_t)readable < (size_t)r &&
-	       uaccess_touch_read(src + readable, PAGE_SIZE) == 0)
+	want = (size_t)r < len ? (size_t)r + PAGE_SIZE : len;
+	while (readable < want &&
+	       uaccess_touch_read((const char *)((uintptr_t)src + readable),
+				  PAGE_SIZE) == 0)
 		readable += PAGE_SIZE;
-	if (readable == 0 && r > 0)
+	if (readable == 0)
 		return -EFAULT;
-	if (readable < r)
-		len = (size_t)readable;
+	if (readable < want)
+		len = readable;
 run:
 	mm_lock();
 	r = fill_target(dst, len, wp);
@@ -590,6 +647,22 @@ static int do_move(struct uffd_ctx *ctx, void *arg)
 	return finish(&res, r, m.len);
 }
 
+/*
+ * FIOASYNC: the int is read first (EFAULT).  A value that leaves the
+ * file's O_ASYNC as it is returns 0; one that would change it needs the
+ * file's fasync support, which a userfaultfd lacks: ENOTTY.  The
+ * emulator's descriptor lacks it too, so once the value is read the real
+ * ioctl gives the same answer for the flags the file really has.
+ */
+int ctx_fioasync(int fd, void *arg)
+{
+	int on;
+
+	if (uaccess_read(&on, arg, sizeof(on)))
+		return -EFAULT;
+	return ioctl(fd, FIOASYNC, &on) ? -errno : 0;
+}
+
 /* Generic file ioctls, answered before the userfaultfd ones. */
 static bool generic_ioctl(int fd, unsigned long request, void *arg, int *ret)
 {
@@ -602,7 +675,7 @@ static bool generic_ioctl(int fd, unsigned long request, void *arg, int *ret)
 		*ret = ioctl(fd, request, arg) ? -errno : 0;
 		return true;
 	case FIOASYNC:
-		*ret = -ENOTTY;
+		*ret = ctx_fioasync(fd, arg);
 		return true;
 	case FIGETBSZ:
 		*ret = uaccess_write(arg, &bsz, sizeof(bsz));

@@ -83,6 +83,12 @@ static int dev_ioctl(int fd, unsigned long request, void *arg)
 	case FIONCLEX:
 	case FIONBIO:
 		return ioctl(fd, request, arg);
+	case FIOASYNC:
+		/* Reading the int may take a userfault: the handler must be
+		 * in place.  Without it no memory can be registered. */
+		if (emu_init())
+			return ioctl(fd, request, arg);
+		return result(ctx_fioasync(fd, arg));
 	case USERFAULTFD_IOC_NEW:
 		/* The flags travel by value and are truncated to int. */
 		return create((int)(uintptr_t)arg);

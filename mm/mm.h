@@ -101,6 +101,15 @@ struct mm_vma {
  */
 int mm_vmas(uintptr_t start, uintptr_t end, struct mm_vma *out, int max);
 
+/*
+ * The VmFlags of the real mappings beginning at starts[0..n), as their
+ * names, without those the emulator's own work changes (access, accounting,
+ * guard markers).  Reads /proc/self/smaps: for rare questions only.
+ * Returns 0, or a negative errno when a mapping was not found.
+ */
+#define MM_FLAGS_MAX 96
+int mm_vma_flags(const uintptr_t *starts, int n, char (*out)[MM_FLAGS_MAX]);
+
 struct mm_reg {
 	uintptr_t start;
 	uintptr_t end;

@@ -285,7 +285,8 @@ ssize_t mm_fill(enum mm_fill_op op, uintptr_t dst, const char *src, size_t len,
 			clear = PS_HIDDEN_PROT | PS_POISON | (wp ? 0 : PS_WP);
 		}
 		after = (e & ~clear) | set;
-		r = fill_run(op, a, b, src ? src + (a - dst) : NULL, after,
+		r = fill_run(op, a, b,
+			     (const char *)((uintptr_t)src + (a - dst)), after,
 			     e & PS_HIDDEN_PROT);
 		if (r < 0)
 			return a > dst ? (ssize_t)(a - dst) : r;

@@ -215,6 +215,86 @@ done:
 }
 
 /*
+ * VmFlags names that the emulator's own work changes on a mapping: the
+ * access flags (write protection, PROT_NONE), the accounting that follows
+ * them, guard markers, soft-dirty tracking.
+ */
+static bool own_flag(const char *t)
+{
+	static const char own[][3] = {"rd", "wr", "ex", "mr", "mw",
+				      "me", "ac", "gu", "sd"};
+
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (t[0] == own[i][0] && t[1] == own[i][1])
+			return true;
+	return false;
+}
+
+/* Keeps the VmFlags names of line that are not the emulator's. */
+static void keep_flags(const char *line, char *out, size_t n)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (const char *t = line; *t;) {
+		while (*t == ' ')
+			t++;
+		if (!t[0] || !t[1])
+			break;
+		if (!own_flag(t) && used + 3 < n) {
+			out[used++] = t[0];
+			out[used++] = t[1];
+			out[used++] = ' ';
+			out[used] = '\0';
+		}
+		while (*t && *t != ' ')
+			t++;
+	}
+}
+
+int mm_vma_flags(const uintptr_t *starts, int n, char (*out)[MM_FLAGS_MAX])
+{
+	char buf[8192], line[4096 + 128];
+	size_t used = 0;
+	int fd, cur = -1, found = 0;
+	ssize_t got;
+
+	for (int i = 0; i < n; i++)
+		out[i][0] = '\0';
+	fd = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (found < n && (got = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < got && found < n; i++) {
+			const char *s = line;
+
+			if (buf[i] != '\n') {
+				if (used < sizeof(line) - 1)
+					line[used++] = buf[i];
+				continue;
+			}
+			line[used] = '\0';
+			used = 0;
+			if ((*s >= '0' && *s <= '9') ||
+			    (*s >= 'a' && *s <= 'f')) {
+				uintptr_t start = parse_hex(&s);
+
+				cur = -1;
+				for (int k = 0; k < n; k++)
+					if (starts[k] == start)
+						cur = k;
+			} else if (cur >= 0 && starts_with(line, "VmFlags:")) {
+				keep_flags(line + 8, out[cur], MM_FLAGS_MAX);
+				cur = -1;
+				found++;
+			}
+		}
+	}
+	close(fd);
+	return found == n ? 0 : -ENOENT;
+}
+
+/*
  * The registry of registered ranges: sorted, non-overlapping, adjacent
  * pieces of the same context merged.  It answers "which ranges does this
  * context own"; the per-page detail lives in the page-state table.  Only

@@ -50,10 +50,7 @@ uint64_t fz_splitmix(uint64_t *state)
  */
 enum {
 	AVOID_WP_ONLY,
-	AVOID_COPY_WP,
 	AVOID_PROTECT_PAST_END,
-	AVOID_FIOASYNC,
-	AVOID_BAD_SRC,
 	AVOID_WP_OTHER_CTX,
 	AVOID_ZEROPAGE_REREGISTER,
 	AVOID_FILL_ACROSS,
@@ -78,23 +75,11 @@ static struct {
 			   "REGISTER in MODE_WP alone (COPY and ZEROPAGE into "
 			   "its unpopulated pages fail EEXIST)",
 			   true},
-	[AVOID_COPY_WP] = {"copy-mode-wp",
-			   "COPY with MODE_WP (EINVAL before the kernel's "
-			   "ENOENT for a range not in one registered mapping)",
-			   true},
 	[AVOID_PROTECT_PAST_END] = {"mprotect-past-end",
 				    "mprotect() of a range that runs past a "
 				    "mapping (ENOMEM, and the emulator's "
 				    "picture misses the pages it changed)",
 				    true},
-	[AVOID_FIOASYNC] = {"fioasync",
-			    "FIOASYNC (ENOTTY even when it changes nothing, "
-			    "where the kernel returns 0, or EFAULT)",
-			    true},
-	[AVOID_BAD_SRC] = {"copy-bad-src",
-			   "COPY from an unreadable source (EEXIST before the "
-			   "kernel's EFAULT when the page is present)",
-			   true},
 	[AVOID_WP_OTHER_CTX] =
 		{"wp-other-context",
 		 "contexts that differ in WP_UNPOPULATED (a "
@@ -110,8 +95,8 @@ static struct {
 	[AVOID_FILL_ACROSS] = {"fill-across-mappings",
 			       "COPY and ZEROPAGE across a place where the "
 			       "kernel may keep two mappings unmerged (the "
-			       "emulator's ENOENT check looks at page state, "
-			       "not at mappings)",
+			       "known difference unmerged-mappings: the "
+			       "emulator fills where the kernel fails ENOENT)",
 			       true},
 	[AVOID_DONTNEED_WP] = {"dontneed-wp",
 			       "MADV_DONTNEED on write-protected pages (the "
@@ -182,7 +167,7 @@ struct fz_model {
 		uint32_t cuts;     /* a mapping may begin at page i */
 		uint32_t zeroed;   /* filled by ZEROPAGE, untouched since */
 		uint32_t unmapped; /* unmapped by munmap() */
-		uint32_t wp;       /* WRITEPROTECT'ed at some time */
+		uint32_t wp;       /* write-protected at some time */
 		uint32_t zero;     /* filled by ZEROPAGE, not written since */
 		uint32_t poisoned; /* POISON'ed, not unmapped since */
 		uint32_t stale;    /* poisoned, then (un)registered or
@@ -489,8 +474,6 @@ static void gen_fd_op(struct fz_model *m, struct fz_op *op)
 			     FIOCLEX, FIONCLEX, FIOASYNC, _IO(0, 2),
 			     _IOR(UFFDIO, _UFFDIO_API, struct uffdio_api),
 			     _IOWR(UFFDIO, 0x3e, struct uffdio_api));
-		if (avoid[AVOID_FIOASYNC].on && op->x == FIOASYNC)
-			op->x = FIONBIO;
 		op->mode = rnd(m, 2);
 		op->place = (uint8_t)pick_place(m, 85);
 		break;
@@ -621,9 +604,7 @@ static bool gen_uffd_op(struct fz_model *m, struct fz_op *op)
 		op->src_off = PICK(m, 0, 0, PG, 2 * PG, 3 * PG, 1, 0x800,
 				   3 * PG + 0x10);
 		fill_within(m, op);
-		if (avoid[AVOID_BAD_SRC].on && op->len > 4 * PG - op->src_off)
-			op->src_off = 0;
-		if (chance(m, 6) && !avoid[AVOID_BAD_SRC].on) {
+		if (chance(m, 6)) {
 			op->src_area = (uint8_t)PICK(m, AREA_GAP, AREA_ABS);
 			op->src_off = op->src_area == AREA_GAP
 					      ? 0
@@ -631,8 +612,6 @@ static bool gen_uffd_op(struct fz_model *m, struct fz_op *op)
 		}
 		op->mode = PICK(m, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 4,
 				1ULL << 63);
-		if (avoid[AVOID_COPY_WP].on && op->mode == 2)
-			op->mode = 0;
 		op->place = (uint8_t)pick_place(m, 94);
 		break;
 	case FZ_ZEROPAGE:
@@ -914,6 +893,11 @@ static void model_area(struct fz_model *m, const struct fz_op *op,
 		break;
 	case FZ_WRITEPROTECT:
 		if (op->mode & UFFDIO_WRITEPROTECT_MODE_WP)
+			m->pages[a].wp |= mask;
+		break;
+	case FZ_COPY:
+		/* MODE_WP leaves the pages it fills write-protected. */
+		if (op->mode & UFFDIO_COPY_MODE_WP)
 			m->pages[a].wp |= mask;
 		break;
 	}

@@ -29,6 +29,13 @@ const struct known_difference known_differences[] = {
 	 "UFFDIO_API, and on a descriptor without O_NONBLOCK; select() sees "
 	 "it readable and writable there): the descriptor is an epoll "
 	 "instance, which cannot raise POLLERR; uffdemu_poll() is exact"},
+	{KNOWN_UNMERGED,
+	 "COPY, ZEROPAGE and POISON fill a range across a place where the "
+	 "kernel keeps two mappings apart that agree in registration, "
+	 "protection and flags because they got their anonymous-page "
+	 "bookkeeping (anon_vma) while apart (a write fault or a fill aimed "
+	 "at either, even one that failed), where the kernel fails ENOENT: "
+	 "the emulator cannot see that bookkeeping"},
 	{NULL, NULL},
 };
 

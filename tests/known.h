@@ -21,6 +21,7 @@
 #define KNOWN_FDINFO_IOCTLS "fdinfo-ioctls"
 #define KNOWN_SHARED_MEMORY "shared-memory"
 #define KNOWN_PLAIN_POLL    "plain-poll"
+#define KNOWN_UNMERGED      "unmerged-mappings"
 
 struct known_difference {
 	const char *id;

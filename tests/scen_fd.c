@@ -136,6 +136,74 @@ SCENARIO(dev_other, .needs = NEEDS_DEVICE)
 		  u_api(b, (int)fd, 0, NULL), 0);
 }
 
+/* --- generic file ioctls --- */
+
+static const struct fioasync_case {
+	const char *name;
+	enum arg_place where;
+	int value;
+	long expect; /* the result of each FIOASYNC */
+} fioasync_cases[] = {
+	{"0", ARG_WRITABLE, 0, 0},
+	{"1", ARG_WRITABLE, 1, -ENOTTY},
+	{"-1", ARG_WRITABLE, -1, -ENOTTY},
+	{"0 in a read-only page", ARG_READ_ONLY, 0, 0},
+	{"1 in a read-only page", ARG_READ_ONLY, 1, -ENOTTY},
+	{"NULL", ARG_NULL, 0, -EFAULT},
+	{"(void *)8", ARG_ADDR_8, 0, -EFAULT},
+	{"in a PROT_NONE page", ARG_PROT_NONE, 0, -EFAULT},
+};
+
+/*
+ * FIOASYNC is answered before the userfaultfd's own ioctls, in every
+ * state: the int is read (EFAULT), a value that leaves O_ASYNC as it is
+ * returns 0, and one that would set it fails ENOTTY, as a userfaultfd
+ * cannot signal.  O_ASYNC never shows in F_GETFL, even after F_SETFL asks
+ * for it.
+ */
+SCENARIO(fioasync, CASES(fioasync_cases))
+{
+	const struct fioasync_case *c = &fioasync_cases[variant];
+	void *arg = place_arg(&c->value, sizeof(c->value), c->where);
+	long fd;
+
+	fd = rv(b->userfaultfd(O_CLOEXEC));
+	REQUIRE(rec_fd_is(r, "userfaultfd", fd, 0));
+	rec_rv_is(r, "FIOASYNC while new", rv(b->ioctl((int)fd, FIOASYNC, arg)),
+		  c->expect);
+	rec_rv_is(r, "F_GETFL", rv(b->fcntl((int)fd, F_GETFL, 0)), O_RDONLY);
+	rec_rv_is(r, "UFFDIO_API", u_api(b, (int)fd, 0, NULL), 0);
+	rec_rv_is(r, "FIOASYNC when ready",
+		  rv(b->ioctl((int)fd, FIOASYNC, arg)), c->expect);
+	rec_rv_is(r, "F_SETFL O_ASYNC|O_NONBLOCK",
+		  rv(b->fcntl((int)fd, F_SETFL, O_ASYNC | O_NONBLOCK)), 0);
+	rec_rv_is(r, "F_GETFL after F_SETFL", rv(b->fcntl((int)fd, F_GETFL, 0)),
+		  O_RDONLY | O_NONBLOCK);
+	rec_rv_is(r, "FIOASYNC after F_SETFL",
+		  rv(b->ioctl((int)fd, FIOASYNC, arg)), c->expect);
+	rec_rv_is(r, "F_GETFL at the end", rv(b->fcntl((int)fd, F_GETFL, 0)),
+		  O_RDONLY | O_NONBLOCK);
+}
+
+/* The same on /dev/userfaultfd, which cannot signal either. */
+SCENARIO(dev_fioasync, CASES(fioasync_cases), .needs = NEEDS_DEVICE)
+{
+	const struct fioasync_case *c = &fioasync_cases[variant];
+	void *arg = place_arg(&c->value, sizeof(c->value), c->where);
+	long dev;
+
+	dev = rv(b->open(UFFDEMU_DEV_PATH, O_RDWR | O_CLOEXEC, 0));
+	REQUIRE(rec_fd_is(r, "open", dev, 0));
+	rec_rv_is(r, "FIOASYNC", rv(b->ioctl((int)dev, FIOASYNC, arg)),
+		  c->expect);
+	rec_rv_is(r, "IOC_NEW still works",
+		  rv(b->ioctl((int)dev, USERFAULTFD_IOC_NEW, (void *)0)) >= 0
+			  ? 0
+			  : -1,
+		  0);
+	rec_rv_is(r, "close device", rv(b->close((int)dev)), 0);
+}
+
 /* --- before UFFDIO_API --- */
 
 enum arg_shape { RANGE, RANGE_MODE, COPY_LIKE, NO_ARG };
@@ -477,6 +545,8 @@ const struct scenario_group scenarios_fd = {
 		&lowest_fd,
 		&dev_new,
 		&dev_other,
+		&fioasync,
+		&dev_fioasync,
 		&before_api,
 		&api_offer,
 		&api_bad,

@@ -519,6 +519,12 @@ static const struct fill_case fill_cases[] = {
 	{"COPY mode WP on a MISSING-only range", COPY, AT_A, 0, AT_SRC, 0, PG,
 	 .mode = UFFDIO_COPY_MODE_WP, .expect = -EINVAL, .field = -EINVAL,
 	 .check = BIT(0)},
+	{"COPY mode WP past the registered range", COPY, AT_A, P(6), AT_SRC, 0,
+	 P(4), .mode = UFFDIO_COPY_MODE_WP, .expect = -ENOENT, .field = -ENOENT,
+	 .check = BIT(6) | BIT(7)},
+	{"COPY mode WP into unregistered memory", COPY, AT_A, P(8), AT_SRC, 0,
+	 PG, .mode = UFFDIO_COPY_MODE_WP, .expect = -ENOENT, .field = -ENOENT,
+	 .check = BIT(8)},
 	{"COPY mode DONTWAKE", COPY, AT_A, 0, AT_SRC, 0, PG,
 	 .mode = UFFDIO_COPY_MODE_DONTWAKE, .field = 4096, .filled = 1,
 	 .check = BIT(0)},
@@ -529,6 +535,23 @@ static const struct fill_case fill_cases[] = {
 	{"COPY src readable for 1 page of 2", COPY, AT_A, 0, AT_SRC, P(3), P(2),
 	 .expect = -EAGAIN, .field = 4096, .filled = 1,
 	 .check = BIT(0) | BIT(1)},
+	{"COPY from NULL", COPY, AT_A, 0, AT_ABS, 0, PG, .expect = -EFAULT,
+	 .field = -EFAULT, .check = BIT(0)},
+	{"COPY onto a present page from a PROT_NONE src", COPY, AT_A, 0, AT_SRC,
+	 P(4), PG, .present = BIT(0), .expect = -EFAULT, .field = -EFAULT,
+	 .check = BIT(0)},
+	{"COPY onto a present page, src partly unreadable", COPY, AT_A, 0,
+	 AT_SRC, P(3) + 0x10, PG, .present = BIT(0), .expect = -EFAULT,
+	 .field = -EFAULT, .check = BIT(0)},
+	{"COPY onto a present page from NULL", COPY, AT_A, 0, AT_ABS, 0, PG,
+	 .present = BIT(0), .expect = -EFAULT, .field = -EFAULT,
+	 .check = BIT(0)},
+	{"COPY 2 pages, the second present, its src unreadable", COPY, AT_A, 0,
+	 AT_SRC, P(3), P(2), .present = BIT(1), .expect = -EAGAIN,
+	 .field = 4096, .filled = 1, .check = BIT(0) | BIT(1)},
+	{"COPY 2 pages, the second present, src readable", COPY, AT_A, 0,
+	 AT_SRC, P(2), P(2), .present = BIT(1), .expect = -EAGAIN,
+	 .field = 4096, .filled = 1, .check = BIT(0) | BIT(1)},
 	{"COPY onto a present page", COPY, AT_A, 0, AT_SRC, 0, PG,
 	 .present = BIT(0), .expect = -EEXIST, .field = -EEXIST,
 	 .check = BIT(0)},
@@ -716,6 +739,113 @@ SCENARIO(fill, CASES(fill_cases))
 			 fill_expect(c, &L, dst, dst, src, buf), WAIT_MS);
 }
 
+/* --- fills across the places where mappings meet --- */
+
+enum across_setup {
+	ACROSS_MERGED,     /* two REGISTERs of one context, side by side */
+	ACROSS_PROTECTED,  /* mprotect() of a part, and back */
+	ACROSS_OTHER_CTX,  /* the halves registered to two contexts */
+	ACROSS_DONTFORK,   /* MADV_DONTFORK on a part */
+	ACROSS_DOFORK,     /* MADV_DONTFORK on a part, and MADV_DOFORK */
+	ACROSS_SEPARATELY, /* the halves given bookkeeping while apart */
+};
+
+static const struct across_case {
+	const char *name;
+	enum across_setup setup;
+	unsigned long request;
+	long expect;
+	int64_t field;
+} across_cases[] = {
+	{"COPY across two registrations merged", ACROSS_MERGED, COPY, 0, P(4)},
+	{"ZEROPAGE across two registrations merged", ACROSS_MERGED, ZERO, 0,
+	 P(4)},
+	{"COPY across a protection changed and back", ACROSS_PROTECTED, COPY, 0,
+	 P(4)},
+	{"COPY across two contexts' ranges", ACROSS_OTHER_CTX, COPY, -ENOENT,
+	 -ENOENT},
+	{"ZEROPAGE across two contexts' ranges", ACROSS_OTHER_CTX, ZERO,
+	 -ENOENT, -ENOENT},
+	{"COPY across MADV_DONTFORK", ACROSS_DONTFORK, COPY, -ENOENT, -ENOENT},
+	{"ZEROPAGE across MADV_DONTFORK", ACROSS_DONTFORK, ZERO, -ENOENT,
+	 -ENOENT},
+	{"COPY across MADV_DONTFORK undone", ACROSS_DOFORK, COPY, 0, P(4)},
+	{"COPY across halves with their own bookkeeping", ACROSS_SEPARATELY,
+	 COPY, -ENOENT, -ENOENT},
+	{"ZEROPAGE across halves with their own bookkeeping", ACROSS_SEPARATELY,
+	 ZERO, -ENOENT, -ENOENT},
+};
+
+/*
+ * The fill loop looks up the one kernel mapping (VMA) that holds dst: the
+ * whole range must lie in it, else ENOENT.  Registrations that agree merge
+ * into one mapping; a change of context, of an madvise() flag or of the
+ * anonymous-page bookkeeping keeps two mappings apart.  The range is the
+ * pages [2, 6) of eight; [0, 4) and [4, 8) are set up apart.
+ */
+SCENARIO(across, CASES(across_cases))
+{
+	const struct across_case *c = &across_cases[variant];
+	char *a = map_pages(8, PROT_READ | PROT_WRITE);
+	char *src = map_pages(4, PROT_READ | PROT_WRITE);
+	int64_t field = UNTOUCH;
+	int fd = setup_uffd(b, r, O_NONBLOCK, 0), fd2;
+	long ret;
+
+	fill_pattern(src, P(4), 3);
+	name_area("A", a, P(8));
+	switch (c->setup) {
+	case ACROSS_MERGED:
+		setup_register(b, r, fd, a, P(4));
+		setup_register(b, r, fd, a + P(4), P(4));
+		break;
+	case ACROSS_PROTECTED:
+		setup_register(b, r, fd, a, P(8));
+		rec_rv_is(r, "mprotect PROT_READ",
+			  rv(b->mprotect(a + P(3), P(2), PROT_READ)), 0);
+		rec_rv_is(
+			r, "mprotect back",
+			rv(b->mprotect(a + P(3), P(2), PROT_READ | PROT_WRITE)),
+			0);
+		break;
+	case ACROSS_OTHER_CTX:
+		fd2 = setup_uffd(b, r, O_NONBLOCK, 0);
+		setup_register(b, r, fd, a, P(4));
+		setup_register(b, r, fd2, a + P(4), P(4));
+		break;
+	case ACROSS_DONTFORK:
+	case ACROSS_DOFORK:
+		setup_register(b, r, fd, a, P(8));
+		rec_rv_is(r, "MADV_DONTFORK",
+			  rv(b->madvise(a + P(4), P(4), MADV_DONTFORK)), 0);
+		if (c->setup == ACROSS_DOFORK)
+			rec_rv_is(r, "MADV_DOFORK",
+				  rv(b->madvise(a + P(4), P(4), MADV_DOFORK)),
+				  0);
+		break;
+	case ACROSS_SEPARATELY:
+		/* A fill aimed at a mapping gives it bookkeeping, even one
+		 * that fails: here ENOENT for unregistered memory. */
+		setup_register(b, r, fd, a + P(4), P(4));
+		rec_rv_is(r, "ZEROPAGE A+7",
+			  u_zeropage(b, fd, u64p(a + P(7)), PG, 0, NULL), 0);
+		rec_rv_is(r, "COPY into unregistered A+0",
+			  u_copy(b, fd, u64p(a), u64p(src), PG, 0, NULL),
+			  -ENOENT);
+		setup_register(b, r, fd, a, P(8));
+		break;
+	}
+	/* The emulator fills the four pages. */
+	if (c->setup == ACROSS_SEPARATELY)
+		known_rest(r, KNOWN_UNMERGED, "0");
+	if (c->request == COPY)
+		ret = u_copy(b, fd, u64p(a + P(2)), u64p(src), P(4), 0, &field);
+	else
+		ret = u_zeropage(b, fd, u64p(a + P(2)), P(4), 0, &field);
+	rec_rv_is(r, c->request == COPY ? "COPY" : "ZEROPAGE", ret, c->expect);
+	rec_int(r, "field", field);
+}
+
 const struct scenario_group scenarios_ranges = {
 	"ranges",
 	(const struct scenario *const[]){
@@ -724,6 +854,7 @@ const struct scenario_group scenarios_ranges = {
 		&range,
 		&unregister_again,
 		&fill,
+		&across,
 		NULL,
 	},
 };
