@@ -85,9 +85,17 @@ static void init(void)
 		pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
+/*
+ * Sets the emulator up on first use.  The probes it makes may fail on the
+ * way without the call failing, and a successful system call leaves errno
+ * alone: so does this.
+ */
 int emu_init(void)
 {
+	int saved = errno;
+
 	pthread_once(&init_once, init);
+	errno = saved;
 	return init_err;
 }
 

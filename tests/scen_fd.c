@@ -538,6 +538,46 @@ SCENARIO(api_race)
 		   RACE_ROUNDS);
 }
 
+/*
+ * A call that succeeds leaves errno as it was, the first userfaultfd of a
+ * process included.
+ */
+SCENARIO(errno_kept)
+{
+	const int mark = EHWPOISON;
+	size_t len = 2 * PG;
+	char *area = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	static char src[PG];
+	struct uffdio_api api = {.api = UFFD_API};
+	struct uffdio_register reg = {.range = {(uintptr_t)area, len},
+				      .mode = UFFDIO_REGISTER_MODE_MISSING};
+	struct uffdio_copy copy = {(uintptr_t)area, (uintptr_t)src, PG, 0, 0};
+	struct uffdio_range range = {(uintptr_t)area, len};
+	int fd;
+
+	REQUIRE(area != MAP_FAILED);
+	errno = mark;
+	fd = b->userfaultfd(O_CLOEXEC | O_NONBLOCK);
+	rec_int_is(r, "errno after userfaultfd", errno, mark);
+	REQUIRE(fd >= 0);
+	errno = mark;
+	rec_rv_is(r, "UFFDIO_API", rv(b->ioctl(fd, UFFDIO_API, &api)), 0);
+	errno = mark;
+	b->ioctl(fd, UFFDIO_REGISTER, &reg);
+	rec_int_is(r, "errno after UFFDIO_REGISTER", errno, mark);
+	errno = mark;
+	b->ioctl(fd, UFFDIO_COPY, &copy);
+	rec_int_is(r, "errno after UFFDIO_COPY", errno, mark);
+	errno = mark;
+	b->ioctl(fd, UFFDIO_UNREGISTER, &range);
+	rec_int_is(r, "errno after UFFDIO_UNREGISTER", errno, mark);
+	errno = mark;
+	b->close(fd);
+	rec_int_is(r, "errno after close", errno, mark);
+	munmap(area, len);
+}
+
 const struct scenario_group scenarios_fd = {
 	"fd",
 	(const struct scenario *const[]){
@@ -553,6 +593,7 @@ const struct scenario_group scenarios_fd = {
 		&api_good,
 		&api_fault,
 		&api_race,
+		&errno_kept,
 		NULL,
 	},
 };
