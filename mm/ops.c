@@ -52,7 +52,7 @@ static void apply_prot(uintptr_t start, uintptr_t end)
  * while its populated pages are found, so no thread can populate a page
  * that is then hidden; a thread that touches it meanwhile sees a busy
  * entry and retries.  Write protection already on the pages stays, as on
- * the kernel.
+ * the kernel, and so do poison markers.
  */
 static int register_run(uintptr_t start, uintptr_t end, unsigned int slot,
 			uint32_t modes, unsigned int prot)
@@ -65,10 +65,13 @@ static int register_run(uintptr_t start, uintptr_t end, unsigned int slot,
 	if (!vec)
 		return -ENOMEM;
 	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
-		uint32_t wp = pagestate_get(a) & PS_WP;
+		uint32_t old = pagestate_get(a);
+		uint32_t keep = modes & PS_MODE_WP ? old & PS_WP : 0;
 
-		pagestate_set(a,
-			      base | PS_BUSY | (modes & PS_MODE_WP ? wp : 0));
+		/* A poison marker stays, hidden as it was. */
+		if (old & PS_POISON)
+			keep |= old & (PS_POISON | PS_HIDDEN_PROT);
+		pagestate_set(a, base | PS_BUSY | keep);
 	}
 	if (mprotect((void *)start, end - start, PROT_NONE) != 0)
 		err = -errno;

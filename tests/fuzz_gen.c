@@ -63,7 +63,6 @@ enum {
 	AVOID_MOVE_ZEROPAGE,
 	AVOID_MOVE_SRC_TABLE,
 	AVOID_MOVE_HOLES_WAKE,
-	AVOID_POISON_FORGOTTEN,
 	AVOID_MOVE_POISONED,
 	AVOID_MOVE_OVERLAP,
 	N_AVOID
@@ -146,13 +145,6 @@ static struct {
 		 "thread (the kernel wakes it for a hole too, and it "
 		 "faults again; the emulator leaves it asleep)",
 		 true},
-	[AVOID_POISON_FORGOTTEN] =
-		{"poison-forgotten",
-		 "poisoned pages after a REGISTER, an UNREGISTER or a "
-		 "close() (the kernel keeps the marker: a touch gets "
-		 "SIGBUS, ZEROPAGE and POISON fail EEXIST; the emulator "
-		 "forgets it)",
-		 true},
 	[AVOID_MOVE_POISONED] = {"move-poisoned-src",
 				 "MOVE from a poisoned page (EBUSY where the "
 				 "kernel fails EFAULT)",
@@ -185,8 +177,6 @@ struct fz_model {
 		uint32_t wp;       /* WRITEPROTECT'ed at some time */
 		uint32_t zero;     /* filled by ZEROPAGE, not written since */
 		uint32_t poisoned; /* POISON'ed, not unmapped since */
-		uint32_t stale;    /* poisoned, then (un)registered or
-				      released */
 		bool empty_table;  /* its page table may hold no page */
 	} pages[AREA_C + 1];
 	bool wp_unpopulated; /* every UFFDIO_API asks for it, or none */
@@ -251,7 +241,7 @@ static uint32_t covered(uint8_t area, uint64_t off, uint64_t len,
 	return area_span(&r, a, &first, &end) ? page_mask(first, end) : 0;
 }
 
-enum page_set { SET_WP, SET_ZERO, SET_POISONED, SET_STALE };
+enum page_set { SET_WP, SET_ZERO, SET_POISONED };
 
 static uint32_t page_set(const struct fz_model *m, int a, enum page_set set)
 {
@@ -260,10 +250,8 @@ static uint32_t page_set(const struct fz_model *m, int a, enum page_set set)
 		return m->pages[a].wp;
 	case SET_ZERO:
 		return m->pages[a].zero;
-	case SET_POISONED:
-		return m->pages[a].poisoned;
 	default:
-		return m->pages[a].stale;
+		return m->pages[a].poisoned;
 	}
 }
 
@@ -546,11 +534,8 @@ static bool move_avoided(const struct fz_model *m, const struct fz_op *op)
 	if (avoid[AVOID_MOVE_OVERLAP].on &&
 	    (src > dst ? src - dst : dst - src) < op->len)
 		return true;
-	if (avoid[AVOID_MOVE_POISONED].on &&
-	    covers(m, op->src_area, op->src_off, op->len, SET_POISONED))
-		return true;
-	return avoid[AVOID_POISON_FORGOTTEN].on &&
-	       covers(m, op->src_area, op->src_off, op->len, SET_STALE);
+	return avoid[AVOID_MOVE_POISONED].on &&
+	       covers(m, op->src_area, op->src_off, op->len, SET_POISONED);
 }
 
 /*
@@ -779,51 +764,6 @@ static unsigned int pick_kind(struct fz_model *m)
 	return k;
 }
 
-/* Whether a thread is blocked on a poisoned page the range covers. */
-static bool blocked_on_poison(const struct fz_model *m, uint8_t area,
-			      uint64_t off, uint64_t len)
-{
-	int k, a;
-
-	for (k = 0; k < m->n_threads; k++) {
-		uint64_t addr = m->threads[k].addr & ~(PG - 1);
-
-		for (a = AREA_A; m->threads[k].blocked && a <= AREA_C; a++)
-			if (covered(area, off, len, (enum fz_area)a) &
-			    covered(AREA_ABS, addr, PG, (enum fz_area)a) &
-			    m->pages[a].poisoned)
-				return true;
-	}
-	return false;
-}
-
-/*
- * Whether a fill, a MOVE or a touch meets pages whose poison was lost, or
- * an operation would lose the poison of a page a thread is blocked on.
- */
-static bool stale_poison(const struct fz_model *m, const struct fz_op *op)
-{
-	if (!avoid[AVOID_POISON_FORGOTTEN].on)
-		return false;
-	switch (op->kind) {
-	case FZ_REGISTER:
-	case FZ_UNREGISTER:
-		return blocked_on_poison(m, op->area, op->off, op->len);
-	case FZ_CLOSE:
-		return blocked_on_poison(m, AREA_ABS, 0, -PG);
-	case FZ_COPY:
-	case FZ_ZEROPAGE:
-	case FZ_POISON:
-	case FZ_MOVE:
-		break;
-	case FZ_TOUCH:
-		return covers(m, op->area, op->off & ~(PG - 1), PG, SET_STALE);
-	default:
-		return false;
-	}
-	return covers(m, op->area, op->off, op->len, SET_STALE);
-}
-
 static bool gen_kind(struct fz_model *m, struct fz_op *op)
 {
 	switch (op->kind) {
@@ -833,7 +773,7 @@ static bool gen_kind(struct fz_model *m, struct fz_op *op)
 		break;
 	case FZ_TOUCH:
 	case FZ_SIGNAL:
-		return gen_thread_op(m, op) && !stale_poison(m, op);
+		return gen_thread_op(m, op);
 	case FZ_MADVISE:
 	case FZ_MPROTECT:
 	case FZ_MUNMAP:
@@ -848,11 +788,10 @@ static bool gen_kind(struct fz_model *m, struct fz_op *op)
 	case FZ_WRITEPROTECT:
 	case FZ_POISON:
 	case FZ_MOVE:
-		return gen_uffd_op(m, op) && !racy_wake(m, op) &&
-		       !stale_poison(m, op);
+		return gen_uffd_op(m, op) && !racy_wake(m, op);
 	}
 	gen_fd_op(m, op);
-	return !stale_poison(m, op);
+	return true;
 }
 
 /* Most descriptors get past UFFDIO_API soon after they are made. */
@@ -889,9 +828,6 @@ static void model_area(struct fz_model *m, const struct fz_op *op,
 	switch (op->kind) {
 	case FZ_REGISTER:
 	case FZ_UNREGISTER:
-		m->pages[a].stale |= m->pages[a].poisoned & mask;
-		m->pages[a].cuts |= 1U << first | 1U << end;
-		break;
 	case FZ_MPROTECT:
 	case FZ_MMAP:
 	case FZ_MUNMAP:
@@ -924,10 +860,8 @@ static void model_area(struct fz_model *m, const struct fz_op *op,
 		m->pages[a].zeroed &= ~mask;
 		m->pages[a].zero &= ~mask;
 	}
-	if (op->kind == FZ_MUNMAP || op->kind == FZ_MMAP) {
+	if (op->kind == FZ_MUNMAP || op->kind == FZ_MMAP)
 		m->pages[a].poisoned &= ~mask;
-		m->pages[a].stale &= ~mask;
-	}
 	if (op->kind == FZ_MUNMAP)
 		m->pages[a].unmapped |= mask;
 	if (op->kind == FZ_MMAP)
@@ -972,9 +906,6 @@ void fz_model_update(struct fz_model *m, const struct fz_op *op,
 	if (op->slot < FZ_UFFD_SLOTS && v && !strcmp(v, "0")) {
 		if (op->kind == FZ_CLOSE)
 			m->open[op->slot] = m->ready[op->slot] = false;
-		/* It may have been the last descriptor of a context. */
-		for (k = AREA_A; op->kind == FZ_CLOSE && k <= AREA_C; k++)
-			m->pages[k].stale |= m->pages[k].poisoned;
 		if (op->kind == FZ_API)
 			m->ready[op->slot] = true;
 	}
