@@ -337,11 +337,27 @@ static bool src_table_absent(uintptr_t src)
 }
 
 /*
+ * Whether the page at src holds a page (its own or the zero page), rather
+ * than nothing or a marker.  The entry knows for pages in MISSING mode.
+ */
+static bool src_populated(uintptr_t src, uint32_t e)
+{
+	unsigned char vec;
+
+	if (e & PS_POISON)
+		return false;
+	if ((e & PS_CTX_MASK) && (e & PS_MODE_MISSING))
+		return e & PS_PRESENT;
+	return install_populated(src, PAGE_SIZE, &vec) == 0 && vec;
+}
+
+/*
  * UFFDIO_MOVE from src to dst, page by page: dst must be empty (EEXIST),
- * src populated (ENOENT, unless allow_holes lets a hole count as moved)
- * and owned by this process alone (EBUSY).  The page's contents go to dst
- * atomically, then src becomes empty: missing again where it is registered
- * in MISSING mode.
+ * src must hold a page: nothing there fails ENOENT (unless allow_holes
+ * lets the hole count as moved), a poison or write-protect marker fails
+ * EFAULT.  The page must be owned by this process alone (EBUSY).  The
+ * page's contents go to dst atomically, then src becomes empty: missing
+ * again where it is registered in MISSING mode.
  * Limitation: between the two steps the contents are at both places, and
  * a write to src in that window is lost, where the kernel moves the page
  * in one step.
@@ -361,14 +377,14 @@ ssize_t mm_move(uintptr_t dst, uintptr_t src, size_t len, bool allow_holes,
 			return done ? (ssize_t)done : -ENOENT;
 		if (!mm_page_empty(d, de))
 			return done ? (ssize_t)done : -EEXIST;
-		if (!(se & PS_POISON) && mm_page_empty(s, se & ~PS_WP)) {
+		if (!src_populated(s, se)) {
+			if (se & (PS_POISON | PS_WP))
+				return done ? (ssize_t)done : -EFAULT;
 			if (!allow_holes)
 				return done ? (ssize_t)done : -ENOENT;
 			done += PAGE_SIZE;
 			continue;
 		}
-		if (se & PS_POISON)
-			return done ? (ssize_t)done : -EBUSY;
 		r = install_page_kind(s, &kind);
 		if (r < 0 || kind == PAGE_SHARED)
 			return done ? (ssize_t)done : (r < 0 ? r : -EBUSY);

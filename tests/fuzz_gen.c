@@ -63,7 +63,6 @@ enum {
 	AVOID_MOVE_ZEROPAGE,
 	AVOID_MOVE_SRC_TABLE,
 	AVOID_MOVE_HOLES_WAKE,
-	AVOID_MOVE_POISONED,
 	AVOID_MOVE_OVERLAP,
 	N_AVOID
 };
@@ -145,10 +144,6 @@ static struct {
 		 "thread (the kernel wakes it for a hole too, and it "
 		 "faults again; the emulator leaves it asleep)",
 		 true},
-	[AVOID_MOVE_POISONED] = {"move-poisoned-src",
-				 "MOVE from a poisoned page (EBUSY where the "
-				 "kernel fails EFAULT)",
-				 true},
 	[AVOID_MOVE_OVERLAP] = {"move-overlap",
 				"MOVE between overlapping ranges, where a page "
 				"moved is the source of a later one (EAGAIN "
@@ -176,7 +171,6 @@ struct fz_model {
 		uint32_t unmapped; /* unmapped by munmap() */
 		uint32_t wp;       /* WRITEPROTECT'ed at some time */
 		uint32_t zero;     /* filled by ZEROPAGE, not written since */
-		uint32_t poisoned; /* POISON'ed, not unmapped since */
 		bool empty_table;  /* its page table may hold no page */
 	} pages[AREA_C + 1];
 	bool wp_unpopulated; /* every UFFDIO_API asks for it, or none */
@@ -241,17 +235,15 @@ static uint32_t covered(uint8_t area, uint64_t off, uint64_t len,
 	return area_span(&r, a, &first, &end) ? page_mask(first, end) : 0;
 }
 
-enum page_set { SET_WP, SET_ZERO, SET_POISONED };
+enum page_set { SET_WP, SET_ZERO };
 
 static uint32_t page_set(const struct fz_model *m, int a, enum page_set set)
 {
 	switch (set) {
 	case SET_WP:
 		return m->pages[a].wp;
-	case SET_ZERO:
-		return m->pages[a].zero;
 	default:
-		return m->pages[a].poisoned;
+		return m->pages[a].zero;
 	}
 }
 
@@ -531,11 +523,8 @@ static bool move_avoided(const struct fz_model *m, const struct fz_op *op)
 		return true;
 	if (avoid[AVOID_MOVE_HOLES_WAKE].on && holes && blocked_in(m, op))
 		return true;
-	if (avoid[AVOID_MOVE_OVERLAP].on &&
-	    (src > dst ? src - dst : dst - src) < op->len)
-		return true;
-	return avoid[AVOID_MOVE_POISONED].on &&
-	       covers(m, op->src_area, op->src_off, op->len, SET_POISONED);
+	return avoid[AVOID_MOVE_OVERLAP].on &&
+	       (src > dst ? src - dst : dst - src) < op->len;
 }
 
 /*
@@ -841,9 +830,6 @@ static void model_area(struct fz_model *m, const struct fz_op *op,
 		m->pages[a].zeroed |= mask;
 		m->pages[a].zero |= mask;
 		break;
-	case FZ_POISON:
-		m->pages[a].poisoned |= mask;
-		break;
 	case FZ_WRITEPROTECT:
 		if (op->mode & UFFDIO_WRITEPROTECT_MODE_WP)
 			m->pages[a].wp |= mask;
@@ -860,8 +846,6 @@ static void model_area(struct fz_model *m, const struct fz_op *op,
 		m->pages[a].zeroed &= ~mask;
 		m->pages[a].zero &= ~mask;
 	}
-	if (op->kind == FZ_MUNMAP || op->kind == FZ_MMAP)
-		m->pages[a].poisoned &= ~mask;
 	if (op->kind == FZ_MUNMAP)
 		m->pages[a].unmapped |= mask;
 	if (op->kind == FZ_MMAP)

@@ -31,6 +31,25 @@ static long u_poison(const struct backend *b, int fd, uint64_t start,
 	return ret;
 }
 
+static long u_protect(const struct backend *b, int fd, uint64_t start,
+		      uint64_t len, uint64_t mode)
+{
+	struct uffdio_writeprotect w = {{start, len}, mode};
+
+	return rv(b->ioctl(fd, UFFDIO_WRITEPROTECT, &w));
+}
+
+static long u_move(const struct backend *b, int fd, uint64_t dst, uint64_t src,
+		   uint64_t len, uint64_t mode, int64_t *field)
+{
+	struct uffdio_move m = {dst, src, len, mode, FIELD_UNTOUCHED};
+	long ret = rv(b->ioctl(fd, UFFDIO_MOVE, &m));
+
+	if (field)
+		*field = m.move;
+	return ret;
+}
+
 static sigjmp_buf bus_jump;
 static volatile int bus_code;
 
@@ -166,10 +185,193 @@ SCENARIO(poison_kept, CASES(poison_cases),
 	rec_read(r, "read page 0 after mmap", a, "0");
 }
 
+/* --- MOVE --- */
+
+/*
+ * A's 8 pages, registered MISSING|WP, are set up page by page from a
+ * string, and described by one afterwards:
+ *   '.'  missing
+ *   'P'  filled by COPY (page k with pattern k); afterwards '0'-'7' name
+ *        the page whose contents it holds
+ *   'Z'  filled by ZEROPAGE (afterwards: reads as zeros)
+ *   'X'  poisoned
+ *   'W'  filled by COPY, then write-protected
+ *   'M'  a write-protect marker: protected while missing
+ *   'T'  missing, and a thread blocked reading it (its message read)
+ *   'R'  read before A is registered: the zero page is mapped there
+ */
+#define MOVE_PAGES 8
+
+static const struct move_case {
+	const char *name;
+	const char *before;
+	int dst, src, pages;
+	uint64_t mode;
+	long expect;
+	int64_t field;
+	const char *after;
+	bool refault;   /* the blocked thread is woken and faults again */
+	bool write_dst; /* a write to dst afterwards: done, or a WP fault */
+	bool dst_wp;
+} move_cases[] = {
+	{"a page", "P.......", 4, 0, 1, 0, 0, 4096, .after = "....0..."},
+	{"a poisoned page", "PX......", 4, 1, 1, 0, -EFAULT, -EFAULT,
+	 .after = "0X......"},
+	{"a poisoned page, holes allowed", "X.......", 4, 0, 1, HOLES, -EFAULT,
+	 -EFAULT, .after = "X......."},
+	{"a page, then a poisoned one", "PX......", 4, 0, 2, 0, -EAGAIN, 4096,
+	 .after = ".X..0..."},
+	{"onto a poisoned page", "P...X...", 4, 0, 1, 0, -EEXIST, -EEXIST,
+	 .after = "0...X..."},
+};
+
+static void move_setup(const struct backend *b, struct record *r, int fd,
+		       char *a, char *src, const char *before)
+{
+	char l[REC_LABEL_MAX];
+	long ret = 0;
+	int k;
+
+	for (k = 0; k < MOVE_PAGES; k++) {
+		uint64_t page = u64p(a + P(k));
+
+		snprintf(l, sizeof(l), "setup page %d", k);
+		switch (before[k]) {
+		case 'P':
+		case 'W':
+			fill_pattern(src, PG, 10 + (unsigned int)k);
+			ret = u_copy(b, fd, page, u64p(src), PG, 0, NULL);
+			if (!ret && before[k] == 'W')
+				ret = u_protect(b, fd, page, PG,
+						UFFDIO_WRITEPROTECT_MODE_WP);
+			break;
+		case 'Z':
+			ret = u_zeropage(b, fd, page, PG, 0, NULL);
+			break;
+		case 'X':
+			ret = u_poison(b, fd, page, PG, NULL);
+			break;
+		case 'M':
+			ret = u_protect(b, fd, page, PG,
+					UFFDIO_WRITEPROTECT_MODE_WP);
+			break;
+		default:
+			continue;
+		}
+		REQUIRE(rec_rv_is(r, l, ret, 0));
+	}
+}
+
+/*
+ * What page k holds: for pages still missing, or holding a marker, a
+ * ZEROPAGE tells (it fills a missing page, and finds a marker in the way);
+ * the others are read.
+ */
+static void rec_move_page(const struct backend *b, struct record *r, int fd,
+			  char *a, int k, char want)
+{
+	unsigned char buf[PG];
+	char l[REC_LABEL_MAX], v[REC_VALUE_MAX];
+	long ret;
+
+	snprintf(l, sizeof(l), "page %d", k);
+	if (want == '.' || want == 'T' || want == 'X' || want == 'M') {
+		ret = u_zeropage(b, fd, u64p(a + P(k)), PG,
+				 UFFDIO_ZEROPAGE_MODE_DONTWAKE, NULL);
+		if (want == '.' || want == 'T') {
+			rec_fmt_rv(v, sizeof(v), ret);
+			rec_str_is(r, l, ret ? v : "missing", "missing");
+			return;
+		}
+		snprintf(l, sizeof(l), "page %d ZEROPAGE", k);
+		rec_rv_is(r, l, ret, -EEXIST);
+		snprintf(l, sizeof(l), "page %d", k);
+		if (want == 'X') {
+			snprintf(
+				v, sizeof(v), "SIGBUS %d",
+				access("/proc/sys/vm/memory_failure_early_kill",
+				       F_OK)
+					? BUS_ADRERR
+					: BUS_MCEERR_AR);
+			rec_read(r, l, a + P(k), v);
+		} else {
+			fmt_page(v, sizeof(v), a + P(k), QUIET_MS);
+			rec_str_is(r, l, v, "blocked");
+		}
+		return;
+	}
+	if (want == 'Z')
+		memset(buf, 0, PG);
+	else
+		fill_pattern(buf, PG, 10 + (unsigned int)(want - '0'));
+	rec_page(r, l, a + P(k), buf, WAIT_MS);
+}
+
+SCENARIO(move, CASES(move_cases),
+	 .features = UFFD_FEATURE_MOVE | UFFD_FEATURE_POISON |
+		     UFFD_FEATURE_WP_UNPOPULATED)
+{
+	const struct move_case *c = &move_cases[variant];
+	struct toucher *t = NULL;
+	int64_t field = FIELD_UNTOUCHED;
+	char *a, *src;
+	int fd, k;
+
+	fd = setup_uffd(b, r, O_NONBLOCK, UFFD_FEATURE_WP_UNPOPULATED);
+	a = map_pages(MOVE_PAGES, PROT_READ | PROT_WRITE);
+	src = map_pages(1, PROT_READ | PROT_WRITE);
+	name_area("A", a, P(MOVE_PAGES));
+	name_area("SRC", src, PG);
+	for (k = 0; k < MOVE_PAGES; k++)
+		if (c->before[k] == 'R')
+			rec_hex_is(r, "read before registering",
+				   *(volatile unsigned char *)(a + P(k)), 0);
+	REQUIRE(rec_rv_is(
+		r, "setup.register",
+		u_register(b, fd, u64p(a), P(MOVE_PAGES), MISSING_WP, NULL),
+		0));
+	move_setup(b, r, fd, a, src, c->before);
+	for (k = 0; k < MOVE_PAGES; k++)
+		if (c->before[k] == 'T') {
+			t = touch(a + P(k) + 5, TOUCH_READ, 0);
+			touch_settle(t);
+			expect_fault(b, r, fd, "T0 msg", 0, u64p(a + P(k)), -1);
+		}
+	rec_rv_is(r, "MOVE",
+		  u_move(b, fd, u64p(a + P(c->dst)), u64p(a + P(c->src)),
+			 P(c->pages), c->mode, &field),
+		  c->expect);
+	rec_int_is(r, "field", field, c->field);
+	if (t) {
+		if (c->refault)
+			expect_fault(b, r, fd, "T0 faults again", 0,
+				     u64p(a + P(c->dst)), -1);
+		else
+			rec_hex_is(r, "no new message",
+				   (uint64_t)wait_msg(b, fd, QUIET_MS), 0);
+		rec_touch(r, "T0", t, QUIET_MS, c->after[c->dst] != 'T', -1);
+	}
+	if (c->write_dst) {
+		struct toucher *w = touch(a + P(c->dst), TOUCH_WRITE, 'W');
+
+		rec_touch(r, "write to dst", w, WAIT_MS, !c->dst_wp, 'W');
+	}
+	for (k = 0; k < MOVE_PAGES; k++)
+		if (!c->write_dst || k != c->dst)
+			rec_move_page(b, r, fd, a, k, c->after[k]);
+	if (c->write_dst) {
+		/* The source, filled again by the ZEROPAGE above. */
+		struct toucher *w = touch(a + P(c->src), TOUCH_WRITE, 'S');
+
+		rec_touch(r, "write to src", w, WAIT_MS, true, 'S');
+	}
+}
+
 const struct scenario_group scenarios_move = {
 	"move",
 	(const struct scenario *const[]){
 		&poison_kept,
+		&move,
 		NULL,
 	},
 };
