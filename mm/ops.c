@@ -354,10 +354,10 @@ static bool src_populated(uintptr_t src, uint32_t e)
 /*
  * UFFDIO_MOVE from src to dst, page by page: dst must be empty (EEXIST),
  * src must hold a page: nothing there fails ENOENT (unless allow_holes
- * lets the hole count as moved), a poison or write-protect marker fails
- * EFAULT.  The page must be owned by this process alone (EBUSY).  The
- * page's contents go to dst atomically, then src becomes empty: missing
- * again where it is registered in MISSING mode.
+ * lets the hole count as moved, and wakes its waiters like a page moved),
+ * a poison or write-protect marker fails EFAULT.  The page must be owned by
+ * this process alone (EBUSY).  The page's contents go to dst atomically, then
+ * src becomes empty: missing again where it is registered in MISSING mode.
  * Limitation: between the two steps the contents are at both places, and
  * a write to src in that window is lost, where the kernel moves the page
  * in one step.
@@ -382,6 +382,7 @@ ssize_t mm_move(uintptr_t dst, uintptr_t src, size_t len, bool allow_holes,
 				return done ? (ssize_t)done : -EFAULT;
 			if (!allow_holes)
 				return done ? (ssize_t)done : -ENOENT;
+			publish(arg, d, d + PAGE_SIZE, 0, 0);
 			done += PAGE_SIZE;
 			continue;
 		}

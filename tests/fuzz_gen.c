@@ -62,7 +62,6 @@ enum {
 	AVOID_MOVE_WP,
 	AVOID_MOVE_ZEROPAGE,
 	AVOID_MOVE_SRC_TABLE,
-	AVOID_MOVE_HOLES_WAKE,
 	AVOID_MOVE_OVERLAP,
 	N_AVOID
 };
@@ -137,12 +136,6 @@ static struct {
 		 "MADV_DONTNEED, left by MOVE, or made by a fault that "
 		 "blocked or failed): ENOENT where the kernel has the "
 		 "table and fails EEXIST on the destination",
-		 true},
-	[AVOID_MOVE_HOLES_WAKE] =
-		{"move-holes-wake",
-		 "MOVE with ALLOW_SRC_HOLES onto the page of a blocked "
-		 "thread (the kernel wakes it for a hole too, and it "
-		 "faults again; the emulator leaves it asleep)",
 		 true},
 	[AVOID_MOVE_OVERLAP] = {"move-overlap",
 				"MOVE between overlapping ranges, where a page "
@@ -520,8 +513,6 @@ static bool move_avoided(const struct fz_model *m, const struct fz_op *op)
 		return true;
 	if (avoid[AVOID_MOVE_SRC_TABLE].on && !holes &&
 	    op->src_area <= AREA_C && m->pages[op->src_area].empty_table)
-		return true;
-	if (avoid[AVOID_MOVE_HOLES_WAKE].on && holes && blocked_in(m, op))
 		return true;
 	return avoid[AVOID_MOVE_OVERLAP].on &&
 	       (src > dst ? src - dst : dst - src) < op->len;

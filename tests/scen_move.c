@@ -223,6 +223,12 @@ static const struct move_case {
 	 .after = ".X..0..."},
 	{"onto a poisoned page", "P...X...", 4, 0, 1, 0, -EEXIST, -EEXIST,
 	 .after = "0...X..."},
+	{"a hole onto a blocked thread, holes allowed", "P...T...", 4, 1, 1,
+	 HOLES, 0, 4096, .after = "0...T...", .refault = true},
+	{"a hole onto a blocked thread", "P...T...", 4, 1, 1, 0, -ENOENT,
+	 -ENOENT, .after = "0...T..."},
+	{"a page onto a blocked thread", "P...T...", 4, 0, 1, 0, 0, 4096,
+	 .after = "....0..."},
 };
 
 static void move_setup(const struct backend *b, struct record *r, int fd,
