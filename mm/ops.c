@@ -355,9 +355,11 @@ static bool src_populated(uintptr_t src, uint32_t e)
  * UFFDIO_MOVE from src to dst, page by page: dst must be empty (EEXIST),
  * src must hold a page: nothing there fails ENOENT (unless allow_holes
  * lets the hole count as moved, and wakes its waiters like a page moved),
- * a poison or write-protect marker fails EFAULT.  The page must be owned by
- * this process alone (EBUSY).  The page's contents go to dst atomically, then
- * src becomes empty: missing again where it is registered in MISSING mode.
+ * a poison or write-protect marker fails EFAULT.  The page must be owned
+ * by this process alone (EBUSY); the zero page moves as the zero page,
+ * also when an earlier step of the same move put it there.  The page's
+ * contents go to dst atomically, then src becomes empty: missing again
+ * where it is registered in MISSING mode.
  * Limitation: between the two steps the contents are at both places, and
  * a write to src in that window is lost, where the kernel moves the page
  * in one step.

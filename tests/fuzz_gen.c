@@ -60,9 +60,7 @@ enum {
 	AVOID_DONTNEED_WP,
 	AVOID_MPROTECT_WP,
 	AVOID_MOVE_WP,
-	AVOID_MOVE_ZEROPAGE,
 	AVOID_MOVE_SRC_TABLE,
-	AVOID_MOVE_OVERLAP,
 	N_AVOID
 };
 
@@ -125,10 +123,6 @@ static struct {
 			   "where the kernel moves, or fails EEXIST or "
 			   "EFAULT)",
 			   true},
-	[AVOID_MOVE_ZEROPAGE] = {"move-zeropage",
-				 "MOVE from a page filled by ZEROPAGE (EBUSY "
-				 "where the kernel moves the zero page)",
-				 true},
 	[AVOID_MOVE_SRC_TABLE] =
 		{"move-src-table",
 		 "MOVE without ALLOW_SRC_HOLES from an area whose page "
@@ -137,11 +131,6 @@ static struct {
 		 "blocked or failed): ENOENT where the kernel has the "
 		 "table and fails EEXIST on the destination",
 		 true},
-	[AVOID_MOVE_OVERLAP] = {"move-overlap",
-				"MOVE between overlapping ranges, where a page "
-				"moved is the source of a later one (EAGAIN "
-				"where the kernel moves it on)",
-				true},
 };
 
 /* --- the generator's picture of the children --- */
@@ -163,7 +152,6 @@ struct fz_model {
 		uint32_t zeroed;   /* filled by ZEROPAGE, untouched since */
 		uint32_t unmapped; /* unmapped by munmap() */
 		uint32_t wp;       /* WRITEPROTECT'ed at some time */
-		uint32_t zero;     /* filled by ZEROPAGE, not written since */
 		bool empty_table;  /* its page table may hold no page */
 	} pages[AREA_C + 1];
 	bool wp_unpopulated; /* every UFFDIO_API asks for it, or none */
@@ -228,15 +216,13 @@ static uint32_t covered(uint8_t area, uint64_t off, uint64_t len,
 	return area_span(&r, a, &first, &end) ? page_mask(first, end) : 0;
 }
 
-enum page_set { SET_WP, SET_ZERO };
+enum page_set { SET_WP };
 
 static uint32_t page_set(const struct fz_model *m, int a, enum page_set set)
 {
 	switch (set) {
-	case SET_WP:
-		return m->pages[a].wp;
 	default:
-		return m->pages[a].zero;
+		return m->pages[a].wp;
 	}
 }
 
@@ -501,21 +487,13 @@ static bool registers_zeroed(const struct fz_model *m, const struct fz_op *op)
 static bool move_avoided(const struct fz_model *m, const struct fz_op *op)
 {
 	bool holes = op->mode & UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES;
-	uint64_t src = fz_addr(op->src_area, op->src_off);
-	uint64_t dst = fz_addr(op->area, op->off);
 
 	if (avoid[AVOID_MOVE_WP].on &&
 	    (covers(m, op->area, op->off, op->len, SET_WP) ||
 	     covers(m, op->src_area, op->src_off, op->len, SET_WP)))
 		return true;
-	if (avoid[AVOID_MOVE_ZEROPAGE].on &&
-	    covers(m, op->src_area, op->src_off, op->len, SET_ZERO))
-		return true;
-	if (avoid[AVOID_MOVE_SRC_TABLE].on && !holes &&
-	    op->src_area <= AREA_C && m->pages[op->src_area].empty_table)
-		return true;
-	return avoid[AVOID_MOVE_OVERLAP].on &&
-	       (src > dst ? src - dst : dst - src) < op->len;
+	return avoid[AVOID_MOVE_SRC_TABLE].on && !holes &&
+	       op->src_area <= AREA_C && m->pages[op->src_area].empty_table;
 }
 
 /*
@@ -819,7 +797,6 @@ static void model_area(struct fz_model *m, const struct fz_op *op,
 		/* At most (a fault writing the field back hides the count);
 		 * MOVE may bring a zero page. */
 		m->pages[a].zeroed |= mask;
-		m->pages[a].zero |= mask;
 		break;
 	case FZ_WRITEPROTECT:
 		if (op->mode & UFFDIO_WRITEPROTECT_MODE_WP)
@@ -835,7 +812,6 @@ static void model_area(struct fz_model *m, const struct fz_op *op,
 	if (op->kind == FZ_MUNMAP ||
 	    (op->kind == FZ_MADVISE && op->mode == MADV_DONTNEED)) {
 		m->pages[a].zeroed &= ~mask;
-		m->pages[a].zero &= ~mask;
 	}
 	if (op->kind == FZ_MUNMAP)
 		m->pages[a].unmapped |= mask;
@@ -856,9 +832,6 @@ static void model_pages(struct fz_model *m, const struct fz_op *op,
 			m->pages[op->area].empty_table = true;
 		} else {
 			m->pages[op->area].zeroed &= ~(1U << (op->off / PG));
-			if (op->mode == TOUCH_BYTE_WRITE)
-				m->pages[op->area].zero &=
-					~(1U << (op->off / PG));
 		}
 	for (a = AREA_A; a <= AREA_C; a++)
 		model_area(m, op, r, (enum fz_area)a);

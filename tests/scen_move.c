@@ -199,6 +199,7 @@ SCENARIO(poison_kept, CASES(poison_cases),
  *   'M'  a write-protect marker: protected while missing
  *   'T'  missing, and a thread blocked reading it (its message read)
  *   'R'  read before A is registered: the zero page is mapped there
+ *   ' '  (afterwards) not looked at
  */
 #define MOVE_PAGES 8
 
@@ -213,8 +214,12 @@ static const struct move_case {
 	bool refault;   /* the blocked thread is woken and faults again */
 	bool write_dst; /* a write to dst afterwards: done, or a WP fault */
 	bool dst_wp;
+	bool unregister_src; /* the source page is unregistered first */
 } move_cases[] = {
 	{"a page", "P.......", 4, 0, 1, 0, 0, 4096, .after = "....0..."},
+	{"the zero page", "Z.......", 4, 0, 1, 0, 0, 4096, .after = "....Z..."},
+	{"a page, the zero page and a hole, holes allowed", "PZ......", 4, 0, 3,
+	 HOLES, 0, 12288, .after = "....0Z.."},
 	{"a poisoned page", "PX......", 4, 1, 1, 0, -EFAULT, -EFAULT,
 	 .after = "0X......"},
 	{"a poisoned page, holes allowed", "X.......", 4, 0, 1, HOLES, -EFAULT,
@@ -229,6 +234,20 @@ static const struct move_case {
 	 -ENOENT, .after = "0...T..."},
 	{"a page onto a blocked thread", "P...T...", 4, 0, 1, 0, 0, 4096,
 	 .after = "....0..."},
+	{"overlapping ranges, upward", "P.......", 1, 0, 2, 0, 0, 8192,
+	 .after = "..0....."},
+	{"overlapping ranges, downward", ".PP.....", 0, 1, 2, 0, 0, 8192,
+	 .after = "12......"},
+	{"overlapping ranges, upward by 2", "PP......", 2, 0, 4, 0, 0, 16384,
+	 .after = "....01.."},
+	{"the zero page, unregistered", "Z.......", 4, 0, 1, 0, 0, 4096,
+	 .after = " ...Z...", .unregister_src = true},
+	{"a page, unregistered", "P.......", 4, 0, 1, 0, 0, 4096,
+	 .after = " ...0...", .unregister_src = true},
+	{"overlapping ranges, the zero page moved on", "Z.......", 1, 0, 2, 0,
+	 0, 8192, .after = "..Z....."},
+	{"overlapping ranges, a zero page read before registering", "R.......",
+	 1, 0, 2, HOLES, 0, 8192, .after = "..Z....."},
 };
 
 static void move_setup(const struct backend *b, struct record *r, int fd,
@@ -343,6 +362,10 @@ SCENARIO(move, CASES(move_cases),
 			touch_settle(t);
 			expect_fault(b, r, fd, "T0 msg", 0, u64p(a + P(k)), -1);
 		}
+	if (c->unregister_src)
+		rec_rv_is(r, "UNREGISTER src",
+			  u_unregister(b, fd, u64p(a + P(c->src)), P(c->pages)),
+			  0);
 	rec_rv_is(r, "MOVE",
 		  u_move(b, fd, u64p(a + P(c->dst)), u64p(a + P(c->src)),
 			 P(c->pages), c->mode, &field),
@@ -363,7 +386,7 @@ SCENARIO(move, CASES(move_cases),
 		rec_touch(r, "write to dst", w, WAIT_MS, !c->dst_wp, 'W');
 	}
 	for (k = 0; k < MOVE_PAGES; k++)
-		if (!c->write_dst || k != c->dst)
+		if ((!c->write_dst || k != c->dst) && c->after[k] != ' ')
 			rec_move_page(b, r, fd, a, k, c->after[k]);
 	if (c->write_dst) {
 		/* The source, filled again by the ZEROPAGE above. */
