@@ -358,8 +358,9 @@ static bool src_populated(uintptr_t src, uint32_t e)
  * a poison or write-protect marker fails EFAULT.  The page must be owned
  * by this process alone (EBUSY); the zero page moves as the zero page,
  * also when an earlier step of the same move put it there.  The page's
- * contents go to dst atomically, then src becomes empty: missing again
- * where it is registered in MISSING mode.
+ * contents go to dst atomically, writable and without write protection
+ * (the kernel does not carry the uffd-wp mark over), then src becomes
+ * empty: missing again where it is registered in MISSING mode.
  * Limitation: between the two steps the contents are at both places, and
  * a write to src in that window is lost, where the kernel moves the page
  * in one step.
@@ -408,6 +409,10 @@ ssize_t mm_move(uintptr_t dst, uintptr_t src, size_t len, bool allow_holes,
 			mm_update(s, s + PAGE_SIZE,
 				  by_prot ? PS_HIDDEN_PROT : 0,
 				  PS_PRESENT | PS_WP);
+			/* Hidden, it takes the program's protection back. */
+			if ((se & PS_WP) && !by_prot)
+				mprotect((void *)s, PAGE_SIZE,
+					 (int)ps_prot(se));
 		} else {
 			madvise((void *)s, PAGE_SIZE, MADV_DONTNEED);
 			if (se & PS_WP) {

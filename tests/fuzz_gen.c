@@ -59,7 +59,6 @@ enum {
 	AVOID_FILL_ACROSS,
 	AVOID_DONTNEED_WP,
 	AVOID_MPROTECT_WP,
-	AVOID_MOVE_WP,
 	AVOID_MOVE_SRC_TABLE,
 	N_AVOID
 };
@@ -118,11 +117,6 @@ static struct {
 			       "emulator also takes access from pages of the "
 			       "range that are not registered)",
 			       true},
-	[AVOID_MOVE_WP] = {"move-wp",
-			   "MOVE to or from write-protected pages (EINVAL "
-			   "where the kernel moves, or fails EEXIST or "
-			   "EFAULT)",
-			   true},
 	[AVOID_MOVE_SRC_TABLE] =
 		{"move-src-table",
 		 "MOVE without ALLOW_SRC_HOLES from an area whose page "
@@ -203,40 +197,6 @@ static bool page_span(const struct fz_op *op, unsigned int *first,
 static uint32_t page_mask(unsigned int first, unsigned int end)
 {
 	return (uint32_t)((1ULL << end) - (1ULL << first));
-}
-
-/* The pages of area a that [area+off, +len) covers, as a mask. */
-static uint32_t covered(uint8_t area, uint64_t off, uint64_t len,
-			enum fz_area a)
-{
-	struct fz_op r = {
-		.kind = FZ_COPY, .area = area, .off = off, .len = len};
-	unsigned int first, end;
-
-	return area_span(&r, a, &first, &end) ? page_mask(first, end) : 0;
-}
-
-enum page_set { SET_WP };
-
-static uint32_t page_set(const struct fz_model *m, int a, enum page_set set)
-{
-	switch (set) {
-	default:
-		return m->pages[a].wp;
-	}
-}
-
-/* Whether [area+off, +len) covers a page of A, B or C in the set. */
-static bool covers(const struct fz_model *m, uint8_t area, uint64_t off,
-		   uint64_t len, enum page_set set)
-{
-	int a;
-
-	for (a = AREA_A; a <= AREA_C; a++)
-		if (covered(area, off, len, (enum fz_area)a) &
-		    page_set(m, a, set))
-			return true;
-	return false;
 }
 
 static uint64_t rnd(struct fz_model *m, uint64_t n)
@@ -486,13 +446,8 @@ static bool registers_zeroed(const struct fz_model *m, const struct fz_op *op)
 
 static bool move_avoided(const struct fz_model *m, const struct fz_op *op)
 {
-	bool holes = op->mode & UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES;
-
-	if (avoid[AVOID_MOVE_WP].on &&
-	    (covers(m, op->area, op->off, op->len, SET_WP) ||
-	     covers(m, op->src_area, op->src_off, op->len, SET_WP)))
-		return true;
-	return avoid[AVOID_MOVE_SRC_TABLE].on && !holes &&
+	return avoid[AVOID_MOVE_SRC_TABLE].on &&
+	       !(op->mode & UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES) &&
 	       op->src_area <= AREA_C && m->pages[op->src_area].empty_table;
 }
 

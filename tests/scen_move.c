@@ -211,9 +211,8 @@ static const struct move_case {
 	long expect;
 	int64_t field;
 	const char *after;
-	bool refault;   /* the blocked thread is woken and faults again */
-	bool write_dst; /* a write to dst afterwards: done, or a WP fault */
-	bool dst_wp;
+	bool refault;        /* the blocked thread is woken and faults again */
+	bool write_dst;      /* a write to dst afterwards, and to src */
 	bool unregister_src; /* the source page is unregistered first */
 } move_cases[] = {
 	{"a page", "P.......", 4, 0, 1, 0, 0, 4096, .after = "....0..."},
@@ -226,8 +225,22 @@ static const struct move_case {
 	 -EFAULT, .after = "X......."},
 	{"a page, then a poisoned one", "PX......", 4, 0, 2, 0, -EAGAIN, 4096,
 	 .after = ".X..0..."},
+	{"a write-protected page", "W.......", 4, 0, 1, 0, 0, 4096,
+	 .after = "....0...", .write_dst = true},
+	{"a write-protect marker", "PM......", 4, 1, 1, 0, -EFAULT, -EFAULT,
+	 .after = "0M......"},
+	{"a write-protect marker, holes allowed", "PM......", 4, 1, 1, HOLES,
+	 -EFAULT, -EFAULT, .after = "0M......"},
+	{"onto a write-protect marker", "P...M...", 4, 0, 1, 0, -EEXIST,
+	 -EEXIST, .after = "0...M..."},
+	{"a page and a write-protected page", "PW......", 4, 0, 2, 0, 0, 8192,
+	 .after = "....01.."},
+	{"two pages, onto a free page and a write-protect marker", "PP....M.",
+	 5, 0, 2, 0, -EAGAIN, 4096, .after = ".1...0M."},
 	{"onto a poisoned page", "P...X...", 4, 0, 1, 0, -EEXIST, -EEXIST,
 	 .after = "0...X..."},
+	{"onto a write-protected page", "P...W...", 4, 0, 1, 0, -EEXIST,
+	 -EEXIST, .after = "0...4..."},
 	{"a hole onto a blocked thread, holes allowed", "P...T...", 4, 1, 1,
 	 HOLES, 0, 4096, .after = "0...T...", .refault = true},
 	{"a hole onto a blocked thread", "P...T...", 4, 1, 1, 0, -ENOENT,
@@ -383,7 +396,7 @@ SCENARIO(move, CASES(move_cases),
 	if (c->write_dst) {
 		struct toucher *w = touch(a + P(c->dst), TOUCH_WRITE, 'W');
 
-		rec_touch(r, "write to dst", w, WAIT_MS, !c->dst_wp, 'W');
+		rec_touch(r, "write to dst", w, WAIT_MS, true, 'W');
 	}
 	for (k = 0; k < MOVE_PAGES; k++)
 		if ((!c->write_dst || k != c->dst) && c->after[k] != ' ')
