@@ -585,6 +585,7 @@ static int do_move(struct uffd_ctx *ctx, void *arg)
 {
 	struct uffdio_move m;
 	struct resolve res;
+	bool wake;
 	ssize_t r;
 	int err =
 		changing(ctx, (char *)arg + offsetof(struct uffdio_move, move));
@@ -605,6 +606,15 @@ static int do_move(struct uffd_ctx *ctx, void *arg)
 	resolve_init(&res, ctx,
 		     (char *)arg + offsetof(struct uffdio_move, move),
 		     m.mode & UFFDIO_MOVE_MODE_DONTWAKE);
+	/*
+	 * The pages are published as they move, and their waiters woken
+	 * once the whole range has moved, as the kernel does: a page moved
+	 * on by a later step of an overlapping move is gone again when they
+	 * look.  A thread that faults in between sees the page, or is
+	 * queued in time for the wake-up.
+	 */
+	wake = res.wake;
+	res.wake = false;
 	mm_lock();
 	r = move_vmas(ctx, m.dst, m.src, m.len);
 	if (r == 0)
@@ -612,7 +622,10 @@ static int do_move(struct uffd_ctx *ctx, void *arg)
 			    m.mode & UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES, publish,
 			    &res);
 	mm_unlock();
-	return finish(&res, r, m.len);
+	err = finish(&res, r, m.len);
+	if (r > 0 && wake && err != -EFAULT)
+		msgq_wake_range(ctx, m.dst, (uint64_t)r);
+	return err;
 }
 
 /* Generic file ioctls, answered before the userfaultfd ones. */

@@ -257,6 +257,8 @@ static const struct move_case {
 	 .after = " ...Z...", .unregister_src = true},
 	{"a page, unregistered", "P.......", 4, 0, 1, 0, 0, 4096,
 	 .after = " ...0...", .unregister_src = true},
+	{"overlapping ranges, through a blocked thread's page", "PT......", 1,
+	 0, 2, 0, 0, 8192, .after = ".T0.....", .refault = true},
 	{"overlapping ranges, the zero page moved on", "Z.......", 1, 0, 2, 0,
 	 0, 8192, .after = "..Z....."},
 	{"overlapping ranges, a zero page read before registering", "R.......",
