@@ -280,6 +280,7 @@ ssize_t mm_fill(enum mm_fill_op op, uintptr_t dst, const char *src, size_t len,
 			return a > dst ? (ssize_t)(a - dst) : -EEXIST;
 		if (e & PS_MODE_MISSING)
 			b = run_end(a, end, same);
+		tables_note(a, b);
 		if (op == FILL_POISON) {
 			set = PS_POISON;
 			clear = PS_PRESENT;
@@ -305,35 +306,6 @@ void mm_update(uintptr_t start, uintptr_t end, uint32_t set, uint32_t clear)
 {
 	for (uintptr_t a = start; a < end; a += PAGE_SIZE)
 		pagestate_set(a, (pagestate_get(a) & ~clear) | set);
-}
-
-#define PMD_PAGES 512 /* pages one page table maps */
-
-/*
- * Whether the kernel would have no page table for src: it fails a move
- * with ENOENT on such a source before it looks at the destination.  A
- * table exists while some page of its 2 MiB holds an entry (this kernel
- * frees tables that MADV_DONTNEED empties).  Pages the emulator keeps
- * missing hold only its own guard, which the kernel would not have.
- */
-static bool src_table_absent(uintptr_t src)
-{
-	uintptr_t base = src & ~(PMD_PAGES * PAGE_SIZE - 1);
-	static uint64_t pm[PMD_PAGES]; /* mm_lock held */
-
-	if (install_pagemap(base, pm, PMD_PAGES))
-		return false;
-	for (size_t i = 0; i < PMD_PAGES; i++) {
-		uint32_t e = pagestate_get(base + i * PAGE_SIZE);
-
-		if (e & (PS_PRESENT | PS_WP | PS_POISON))
-			return false;
-		if ((e & PS_CTX_MASK) && (e & PS_MODE_MISSING))
-			continue;
-		if (pm[i])
-			return false;
-	}
-	return true;
 }
 
 /*
@@ -376,8 +348,12 @@ ssize_t mm_move(uintptr_t dst, uintptr_t src, size_t len, bool allow_holes,
 		int kind = 0;
 		ssize_t r;
 
-		if (!allow_holes && src_table_absent(s))
+		if (!allow_holes && tables_absent(s))
 			return done ? (ssize_t)done : -ENOENT;
+		/* The kernel makes the tables it moves between. */
+		tables_note(d, d + PAGE_SIZE);
+		if (allow_holes)
+			tables_note(s, s + PAGE_SIZE);
 		if (!mm_page_empty(d, de))
 			return done ? (ssize_t)done : -EEXIST;
 		if (!src_populated(s, se)) {
@@ -460,6 +436,9 @@ int mm_writeprotect(uintptr_t start, uintptr_t end, bool wp, bool unpopulated,
 	vec = malloc(pages);
 	if (!vec)
 		return -ENOMEM;
+	/* Markers for empty pages need tables, and those stay. */
+	if (unpopulated)
+		tables_note(start, end);
 	err = install_populated(start, end - start, vec);
 	for (size_t i = 0; !err && i < pages; i++) {
 		uintptr_t a = start + (i << PAGE_SHIFT);

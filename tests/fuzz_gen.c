@@ -119,11 +119,11 @@ static struct {
 			       true},
 	[AVOID_MOVE_SRC_TABLE] =
 		{"move-src-table",
-		 "MOVE without ALLOW_SRC_HOLES from an area whose page "
-		 "table may hold no page (emptied by munmap() or "
-		 "MADV_DONTNEED, left by MOVE, or made by a fault that "
-		 "blocked or failed): ENOENT where the kernel has the "
-		 "table and fails EEXIST on the destination",
+		 "MOVE without ALLOW_SRC_HOLES from an area emptied by "
+		 "munmap() or MADV_DONTNEED before the first userfaultfd "
+		 "(the emulator cannot know of its page table then: "
+		 "ENOENT where the kernel has the table and fails EEXIST "
+		 "on the destination)",
 		 true},
 };
 
@@ -142,13 +142,15 @@ struct fz_model {
 	} threads[FZ_MAX_THREADS];
 	/* Areas A, B and C page by page (bit i is page i). */
 	struct {
-		uint32_t cuts;     /* a mapping may begin at page i */
-		uint32_t zeroed;   /* filled by ZEROPAGE, untouched since */
-		uint32_t unmapped; /* unmapped by munmap() */
-		uint32_t wp;       /* WRITEPROTECT'ed at some time */
-		bool empty_table;  /* its page table may hold no page */
+		uint32_t cuts;      /* a mapping may begin at page i */
+		uint32_t zeroed;    /* filled by ZEROPAGE, untouched since */
+		uint32_t unmapped;  /* unmapped by munmap() */
+		uint32_t wp;        /* WRITEPROTECT'ed at some time */
+		bool emptied_early; /* by munmap() or MADV_DONTNEED, before
+				       the first userfaultfd was made */
 	} pages[AREA_C + 1];
 	bool wp_unpopulated; /* every UFFDIO_API asks for it, or none */
+	bool started;        /* a userfaultfd was made */
 	bool device;         /* the kernel's /dev/userfaultfd can be used */
 	/* The last ranges REGISTER accepted, where the action is. */
 	struct {
@@ -448,7 +450,7 @@ static bool move_avoided(const struct fz_model *m, const struct fz_op *op)
 {
 	return avoid[AVOID_MOVE_SRC_TABLE].on &&
 	       !(op->mode & UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES) &&
-	       op->src_area <= AREA_C && m->pages[op->src_area].empty_table;
+	       op->src_area <= AREA_C && m->pages[op->src_area].emptied_early;
 }
 
 /*
@@ -759,15 +761,15 @@ static void model_area(struct fz_model *m, const struct fz_op *op,
 		break;
 	}
 	/* Even when it fails ENOMEM past the end, it empties what it met. */
-	if (op->kind == FZ_MUNMAP ||
-	    (op->kind == FZ_MADVISE && op->mode == MADV_DONTNEED))
-		m->pages[a].empty_table = true;
+	if (!m->started &&
+	    (op->kind == FZ_MUNMAP ||
+	     (op->kind == FZ_MADVISE && op->mode == MADV_DONTNEED)))
+		m->pages[a].emptied_early = true;
 	if (!ok)
 		return;
 	if (op->kind == FZ_MUNMAP ||
-	    (op->kind == FZ_MADVISE && op->mode == MADV_DONTNEED)) {
+	    (op->kind == FZ_MADVISE && op->mode == MADV_DONTNEED))
 		m->pages[a].zeroed &= ~mask;
-	}
 	if (op->kind == FZ_MUNMAP)
 		m->pages[a].unmapped |= mask;
 	if (op->kind == FZ_MMAP)
@@ -782,12 +784,8 @@ static void model_pages(struct fz_model *m, const struct fz_op *op,
 
 	/* A page a thread read or wrote is populated: no longer a zero fill. */
 	for (k = 0; op->kind == FZ_TOUCH && op->area <= AREA_C && k < r->n; k++)
-		if (strncmp(r->lines[k].value, "done", 4)) {
-			/* The fault made the table, and no page in it. */
-			m->pages[op->area].empty_table = true;
-		} else {
+		if (!strncmp(r->lines[k].value, "done", 4))
 			m->pages[op->area].zeroed &= ~(1U << (op->off / PG));
-		}
 	for (a = AREA_A; a <= AREA_C; a++)
 		model_area(m, op, r, (enum fz_area)a);
 }
@@ -799,6 +797,9 @@ void fz_model_update(struct fz_model *m, const struct fz_op *op,
 	size_t i;
 	int k;
 
+	if (v && !strcmp(v, "fd") &&
+	    (op->kind == FZ_CREATE || op->kind == FZ_DEV_CREATE))
+		m->started = true;
 	if (v && !strcmp(v, "fd") && op->slot2 < FZ_UFFD_SLOTS) {
 		m->open[op->slot2] = true;
 		m->ready[op->slot2] = op->kind == FZ_DUP &&
@@ -825,9 +826,6 @@ void fz_model_update(struct fz_model *m, const struct fz_op *op,
 		m->threads[k].blocked = !strcmp(r->lines[i].value, "blocked");
 	}
 	model_pages(m, op, r);
-	/* What MOVE takes away leaves the source's page table behind. */
-	if (op->kind == FZ_MOVE && op->src_area <= AREA_C)
-		m->pages[op->src_area].empty_table = true;
 	if (op->kind == FZ_REGISTER && v && !strcmp(v, "0") &&
 	    op->area <= AREA_C) {
 		int slot = m->n_reg < 8 ? m->n_reg++ : (int)rnd(m, 8);

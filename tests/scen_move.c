@@ -411,11 +411,111 @@ SCENARIO(move, CASES(move_cases),
 	}
 }
 
+/* --- MOVE and the source's page table --- */
+
+/*
+ * Without ALLOW_SRC_HOLES, MOVE fails ENOENT where the source has no page
+ * table, before it looks at the destination; with a table but no page it
+ * finds the destination taken first (EEXIST).  Area S, 2 MiB of its own,
+ * is the source; page 0 of A, filled, the destination.
+ */
+enum table_before {
+	TB_UNTOUCHED,    /* nothing ever there */
+	TB_DISCARDED,    /* page 0 written, then MADV_DONTNEED */
+	TB_UNMAPPED,     /* page 0 written, then unmapped alone */
+	TB_ALL_UNMAPPED, /* page 0 written, all of S unmapped, mapped again */
+	TB_BLOCKED,      /* S registered, a thread blocked on page 0 */
+	TB_MOVED,        /* page 0 written, then moved away */
+	TB_DISCARDED_2M, /* page 0 written, then all 2 MiB discarded */
+};
+
+static const struct table_case {
+	const char *name;
+	enum table_before before;
+	long expect;
+} table_cases[] = {
+	{"no table", TB_UNTOUCHED, -ENOENT},
+	{"a table a discard emptied", TB_DISCARDED, -EEXIST},
+	{"a table, its page unmapped", TB_UNMAPPED, -EEXIST},
+	{"all of it unmapped and mapped again", TB_ALL_UNMAPPED, -ENOENT},
+	{"a table a blocked fault made", TB_BLOCKED, -EEXIST},
+	{"a table a move emptied", TB_MOVED, -EEXIST},
+	{"a table a discard of 2 MiB emptied", TB_DISCARDED_2M, -ENOENT},
+};
+
+#define S_PAGES 512
+
+SCENARIO(move_table, CASES(table_cases), .features = UFFD_FEATURE_MOVE)
+{
+	const struct table_case *c = &table_cases[variant];
+	struct toucher *t = NULL;
+	int64_t field = FIELD_UNTOUCHED;
+	char *a, *s, *src;
+	int fd;
+
+	fd = setup_uffd(b, r, O_NONBLOCK, 0);
+	a = map_pages(2, PROT_READ | PROT_WRITE);
+	src = map_pages(1, PROT_READ | PROT_WRITE);
+	s = map_far(S_PAGES, PROT_READ | PROT_WRITE);
+	memset(src, 'S', PG);
+	name_area("A", a, P(2));
+	name_area("S", s, P(S_PAGES));
+	setup_register(b, r, fd, a, P(2));
+	REQUIRE(rec_rv_is(r, "COPY to A",
+			  u_copy(b, fd, u64p(a), u64p(src), PG, 0, NULL), 0));
+	if (c->before != TB_UNTOUCHED && c->before != TB_BLOCKED)
+		s[0] = 'x';
+	switch (c->before) {
+	case TB_DISCARDED:
+		rec_rv_is(r, "MADV_DONTNEED",
+			  rv(b->madvise(s, PG, MADV_DONTNEED)), 0);
+		break;
+	case TB_UNMAPPED:
+		rec_rv_is(r, "munmap", rv(b->munmap(s, PG)), 0);
+		break;
+	case TB_ALL_UNMAPPED:
+		rec_rv_is(r, "munmap", rv(b->munmap(s, P(S_PAGES))), 0);
+		REQUIRE(rec_int_is(
+			r, "mmap again",
+			mmap(s, P(S_PAGES), PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+			     -1, 0) == s,
+			1));
+		break;
+	case TB_BLOCKED:
+		setup_register(b, r, fd, s, P(S_PAGES));
+		t = touch(s, TOUCH_READ, 0);
+		touch_settle(t);
+		expect_fault(b, r, fd, "T0 msg", 0, u64p(s), -1);
+		break;
+	case TB_MOVED:
+		rec_rv_is(r, "MOVE page 0 away",
+			  u_move(b, fd, u64p(a + PG), u64p(s), PG, 0, NULL), 0);
+		break;
+	case TB_DISCARDED_2M:
+		rec_rv_is(r, "MADV_DONTNEED",
+			  rv(b->madvise(s, P(S_PAGES), MADV_DONTNEED)), 0);
+		break;
+	default:
+		break;
+	}
+	rec_rv_is(r, "MOVE",
+		  u_move(b, fd, u64p(a), u64p(s + P(1)), PG, 0, &field),
+		  c->expect);
+	rec_int_is(r, "field", field, c->expect);
+	if (t) {
+		rec_rv_is(r, "ZEROPAGE for T0",
+			  u_zeropage(b, fd, u64p(s), PG, 0, NULL), 0);
+		rec_touch(r, "T0", t, WAIT_MS, true, 0);
+	}
+}
+
 const struct scenario_group scenarios_move = {
 	"move",
 	(const struct scenario *const[]){
 		&poison_kept,
 		&move,
+		&move_table,
 		NULL,
 	},
 };
