@@ -574,21 +574,48 @@ static int vma_at(uintptr_t addr, struct mm_vma *v)
 }
 
 /*
- * The kernel's VMA is where the registration agrees: the run of pages
- * around addr with the same owner and modes, within the real mapping.
+ * The protection the program gave the page at addr, in the real mapping v:
+ * write protection and PROT_NONE hiding change the real one.
  */
-static void registered_extent(struct mm_vma *v, uintptr_t addr)
+static unsigned int program_prot(uintptr_t addr, const struct mm_vma *v)
+{
+	uint32_t e = pagestate_get(addr);
+
+	return e & (PS_CTX_MASK | PS_POISON) ? ps_prot(e) : v->prot;
+}
+
+/*
+ * Whether [addr, addr + len) lies in one kernel VMA, the one holding addr
+ * (the real mapping v): the pages must agree in owner, modes and the
+ * protection the program gave them.  The real mappings may be split where
+ * the emulator changed the protection of some pages, so a boundary
+ * between two real mappings counts only where neither side's protection
+ * was changed; *prot gets the VMA's protection.
+ */
+static bool in_one_vma(uintptr_t addr, size_t len, struct mm_vma v,
+		       unsigned int *prot)
 {
 	const uint32_t same = PS_CTX_MASK | PS_MODES;
-	uint32_t e = pagestate_get(addr) & same;
-	uintptr_t lo = addr & PAGE_MASK, hi = lo + PAGE_SIZE;
+	uint32_t owner = pagestate_get(addr) & same;
 
-	while (lo > v->start && (pagestate_get(lo - PAGE_SIZE) & same) == e)
-		lo -= PAGE_SIZE;
-	while (hi < v->end && (pagestate_get(hi) & same) == e)
-		hi += PAGE_SIZE;
-	v->start = lo;
-	v->end = hi;
+	*prot = program_prot(addr, &v);
+	for (uintptr_t a = addr; a < addr + len; a += PAGE_SIZE) {
+		if (a >= v.end) {
+			struct mm_vma next;
+
+			if (vma_at(a, &next) || next.start != v.end ||
+			    next.type != v.type)
+				return false;
+			if (program_prot(a - PAGE_SIZE, &v) == v.prot &&
+			    program_prot(a, &next) == next.prot)
+				return false;
+			v = next;
+		}
+		if ((pagestate_get(a) & same) != owner ||
+		    program_prot(a, &v) != *prot)
+			return false;
+	}
+	return true;
 }
 
 /* UFFDIO_MOVE's checks of the two mappings, in the kernel's order. */
@@ -596,17 +623,17 @@ static int move_vmas(struct uffd_ctx *ctx, uintptr_t dst, uintptr_t src,
 		     size_t len)
 {
 	struct mm_vma d, s;
+	unsigned int dprot, sprot;
 	int err = vma_at(dst, &d) ?: vma_at(src, &s);
 
 	if (err)
 		return err;
-	registered_extent(&d, dst);
-	registered_extent(&s, src);
 	if (d.type != VMA_ANON || s.type != VMA_ANON)
 		return -EINVAL;
-	if (src + len > s.end || dst + len > d.end)
+	if (!in_one_vma(src, len, s, &sprot) ||
+	    !in_one_vma(dst, len, d, &dprot))
 		return -EINVAL;
-	if (d.prot != s.prot || !(s.prot & PROT_WRITE))
+	if (dprot != sprot || !(sprot & PROT_WRITE))
 		return -EINVAL;
 	if ((pagestate_get(dst) & PS_CTX_MASK) != (uint32_t)ctx->slot)
 		return -EINVAL;
@@ -617,6 +644,7 @@ static int do_move(struct uffd_ctx *ctx, void *arg)
 {
 	struct uffdio_move m;
 	struct resolve res;
+	bool wake;
 	ssize_t r;
 	int err =
 		changing(ctx, (char *)arg + offsetof(struct uffdio_move, move));
@@ -637,6 +665,15 @@ static int do_move(struct uffd_ctx *ctx, void *arg)
 	resolve_init(&res, ctx,
 		     (char *)arg + offsetof(struct uffdio_move, move),
 		     m.mode & UFFDIO_MOVE_MODE_DONTWAKE);
+	/*
+	 * The pages are published as they move, and their waiters woken
+	 * once the whole range has moved, as the kernel does: a page moved
+	 * on by a later step of an overlapping move is gone again when they
+	 * look.  A thread that faults in between sees the page, or is
+	 * queued in time for the wake-up.
+	 */
+	wake = res.wake;
+	res.wake = false;
 	mm_lock();
 	r = move_vmas(ctx, m.dst, m.src, m.len);
 	if (r == 0)
@@ -644,7 +681,10 @@ static int do_move(struct uffd_ctx *ctx, void *arg)
 			    m.mode & UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES, publish,
 			    &res);
 	mm_unlock();
-	return finish(&res, r, m.len);
+	err = finish(&res, r, m.len);
+	if (r > 0 && wake && err != -EFAULT)
+		msgq_wake_range(ctx, m.dst, (uint64_t)r);
+	return err;
 }
 
 /*

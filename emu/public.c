@@ -330,9 +330,12 @@ API int uffdemu_munmap(void *addr, size_t len)
 		return munmap(addr, len);
 	mm_lock();
 	n = events_owners(start, end, slots, EVENT_BATCH);
+	tables_before_zap(start, end);
 	r = munmap(addr, len);
-	if (r == 0)
+	if (r == 0) {
+		tables_after_zap(start, end, true);
 		unmapped(&b, slots, n, start, end);
+	}
 	mm_unlock();
 	events_deliver(&b);
 	return r;
@@ -356,7 +359,10 @@ API void *uffdemu_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		return mmap(addr, len, prot, flags, fd, offset);
 	mm_lock();
 	n = events_owners(start, end, slots, EVENT_BATCH);
+	tables_before_zap(start, end);
 	r = mmap(addr, len, prot, flags, fd, offset);
+	if (r != MAP_FAILED)
+		tables_after_zap(start, end, true);
 	if (r != MAP_FAILED && n)
 		unmapped(&b, slots, n, start, end);
 	mm_unlock();
@@ -387,11 +393,15 @@ API int uffdemu_madvise(void *addr, size_t len, int advice)
 	events_deliver(&b);
 
 	mm_lock();
+	if (advice != MADV_FREE)
+		tables_before_zap(start, end);
 	r = advice == MADV_FREE ? 0 : mm_discard(start, end);
 	if (r == 0)
 		r = madvise(addr, len, advice);
 	else
 		r = fail(-r);
+	if (r == 0 && advice != MADV_FREE)
+		tables_after_zap(start, end, false);
 	mm_unlock();
 	return r;
 }

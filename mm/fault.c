@@ -90,6 +90,8 @@ static bool take_fault(uintptr_t addr, bool write, void *uc)
 		return false;
 	if ((entry & PS_MODE_MISSING) && !(entry & PS_PRESENT)) {
 		retry_addr = 0;
+		/* The kernel's fault makes the page table first. */
+		tables_note(addr, addr + 1);
 		return emu_fault(addr, write, false, uc);
 	}
 	if (write && (entry & PS_WP) && (entry & PS_MODE_WP)) {

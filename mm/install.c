@@ -38,6 +38,9 @@
 #define MADV_GUARD_INSTALL 102
 #define MADV_GUARD_REMOVE  103
 #endif
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
 
 static bool have_guards;
 static int mem_fd = -1;
@@ -261,10 +264,20 @@ ssize_t install_copy(uintptr_t dst, const void *src, size_t len,
 	return whole ? (ssize_t)whole : -EFAULT;
 }
 
-/* Installs zero-filled pages: an empty private page reads as zeros. */
+/*
+ * Installs zero-filled pages: an empty private page reads as zeros.  The
+ * kernel maps the shared zero page there, which a read maps here too, so
+ * the pages count as populated, as they do on the kernel, also once they
+ * are no longer registered.  Where they cannot be read the zero page is
+ * mapped by the first access instead.
+ */
 int install_zero(uintptr_t dst, size_t len, unsigned int prot, bool by_prot)
 {
-	return install_unhide(dst, len, prot, by_prot);
+	int err = install_unhide(dst, len, prot, by_prot);
+
+	if (!err && prot != PROT_NONE)
+		madvise((void *)dst, len, MADV_POPULATE_READ);
+	return err;
 }
 
 /* vec[i] = 1 where page i of the range is populated. */
@@ -298,7 +311,9 @@ int install_pagemap(uintptr_t addr, uint64_t *out, size_t n)
 
 /*
  * What kind of populated page is at addr, for UFFDIO_MOVE: this process's
- * own, shared with another (a fork child), or the shared zero page.
+ * own, shared with another (a fork child), or the shared zero page.  The
+ * caller knows the page is populated: one filled with zeros and never
+ * written has no page mapped here, where the kernel has the zero page.
  * Limitation: the kernel keeps a page shared after a fork until the parent
  * writes to it, even once the child is gone; the pagemap tells only
  * whether it is mapped once now, so such a page moves here where the
@@ -318,8 +333,13 @@ int install_page_kind(uintptr_t addr, int *kind)
 		*kind = PAGE_OWN;
 		return 0;
 	}
+	/* Populated, but no page mapped: it reads as zeros, as the zero
+	 * page the kernel would have mapped there. */
+	*kind = PAGE_ZERO;
+	if (!(pm & (PM_PRESENT | PM_SWAPPED)))
+		return 0;
 	*kind = PAGE_SHARED;
-	if (!(pm & PM_PRESENT) || (pm & PM_SWAPPED))
+	if (pm & PM_SWAPPED)
 		return 0;
 	for (size_t off = 0; off < PAGE_SIZE; off += sizeof(zeros))
 		if (memcmp((const char *)addr + off, zeros, sizeof(zeros)))

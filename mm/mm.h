@@ -142,6 +142,12 @@ void mm_protect(uintptr_t start, uintptr_t end, unsigned int prot);
 void *mm_remap(void *old_addr, size_t old_len, size_t new_len, int flags,
 	       void *new_addr, bool (*keep)(unsigned int slot));
 
+/* tables.c: which page tables the kernel would have. */
+void tables_note(uintptr_t start, uintptr_t end);
+bool tables_absent(uintptr_t addr);
+void tables_before_zap(uintptr_t start, uintptr_t end);
+void tables_after_zap(uintptr_t start, uintptr_t end, bool unmapped);
+
 /* install.c: how missing pages are hidden and pages installed. */
 int install_init(void);
 int install_hide(uintptr_t start, size_t len, bool *by_prot);

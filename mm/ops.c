@@ -52,7 +52,7 @@ static void apply_prot(uintptr_t start, uintptr_t end)
  * while its populated pages are found, so no thread can populate a page
  * that is then hidden; a thread that touches it meanwhile sees a busy
  * entry and retries.  Write protection already on the pages stays, as on
- * the kernel.
+ * the kernel, and so do poison markers.
  */
 static int register_run(uintptr_t start, uintptr_t end, unsigned int slot,
 			uint32_t modes, unsigned int prot)
@@ -65,10 +65,13 @@ static int register_run(uintptr_t start, uintptr_t end, unsigned int slot,
 	if (!vec)
 		return -ENOMEM;
 	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
-		uint32_t wp = pagestate_get(a) & PS_WP;
+		uint32_t old = pagestate_get(a);
+		uint32_t keep = modes & PS_MODE_WP ? old & PS_WP : 0;
 
-		pagestate_set(a,
-			      base | PS_BUSY | (modes & PS_MODE_WP ? wp : 0));
+		/* A poison marker stays, hidden as it was. */
+		if (old & PS_POISON)
+			keep |= old & (PS_POISON | PS_HIDDEN_PROT);
+		pagestate_set(a, base | PS_BUSY | keep);
 	}
 	if (mprotect((void *)start, end - start, PROT_NONE) != 0)
 		err = -errno;
@@ -277,6 +280,7 @@ ssize_t mm_fill(enum mm_fill_op op, uintptr_t dst, const char *src, size_t len,
 			return a > dst ? (ssize_t)(a - dst) : -EEXIST;
 		if (e & PS_MODE_MISSING)
 			b = run_end(a, end, same);
+		tables_note(a, b);
 		if (op == FILL_POISON) {
 			set = PS_POISON;
 			clear = PS_PRESENT;
@@ -305,41 +309,31 @@ void mm_update(uintptr_t start, uintptr_t end, uint32_t set, uint32_t clear)
 		pagestate_set(a, (pagestate_get(a) & ~clear) | set);
 }
 
-#define PMD_PAGES 512 /* pages one page table maps */
-
 /*
- * Whether the kernel would have no page table for src: it fails a move
- * with ENOENT on such a source before it looks at the destination.  A
- * table exists while some page of its 2 MiB holds an entry (this kernel
- * frees tables that MADV_DONTNEED empties).  Pages the emulator keeps
- * missing hold only its own guard, which the kernel would not have.
+ * Whether the page at src holds a page (its own or the zero page), rather
+ * than nothing or a marker.  The entry knows for pages in MISSING mode.
  */
-static bool src_table_absent(uintptr_t src)
+static bool src_populated(uintptr_t src, uint32_t e)
 {
-	uintptr_t base = src & ~(PMD_PAGES * PAGE_SIZE - 1);
-	static uint64_t pm[PMD_PAGES]; /* mm_lock held */
+	unsigned char vec;
 
-	if (install_pagemap(base, pm, PMD_PAGES))
+	if (e & PS_POISON)
 		return false;
-	for (size_t i = 0; i < PMD_PAGES; i++) {
-		uint32_t e = pagestate_get(base + i * PAGE_SIZE);
-
-		if (e & (PS_PRESENT | PS_WP | PS_POISON))
-			return false;
-		if ((e & PS_CTX_MASK) && (e & PS_MODE_MISSING))
-			continue;
-		if (pm[i])
-			return false;
-	}
-	return true;
+	if ((e & PS_CTX_MASK) && (e & PS_MODE_MISSING))
+		return e & PS_PRESENT;
+	return install_populated(src, PAGE_SIZE, &vec) == 0 && vec;
 }
 
 /*
  * UFFDIO_MOVE from src to dst, page by page: dst must be empty (EEXIST),
- * src populated (ENOENT, unless allow_holes lets a hole count as moved)
- * and owned by this process alone (EBUSY).  The page's contents go to dst
- * atomically, then src becomes empty: missing again where it is registered
- * in MISSING mode.
+ * src must hold a page: nothing there fails ENOENT (unless allow_holes
+ * lets the hole count as moved, and wakes its waiters like a page moved),
+ * a poison or write-protect marker fails EFAULT.  The page must be owned
+ * by this process alone (EBUSY); the zero page moves as the zero page,
+ * also when an earlier step of the same move put it there.  The page's
+ * contents go to dst atomically, writable and without write protection
+ * (the kernel does not carry the uffd-wp mark over), then src becomes
+ * empty: missing again where it is registered in MISSING mode.
  * Limitation: between the two steps the contents are at both places, and
  * a write to src in that window is lost, where the kernel moves the page
  * in one step.
@@ -355,18 +349,23 @@ ssize_t mm_move(uintptr_t dst, uintptr_t src, size_t len, bool allow_holes,
 		int kind = 0;
 		ssize_t r;
 
-		if (!allow_holes && src_table_absent(s))
+		if (!allow_holes && tables_absent(s))
 			return done ? (ssize_t)done : -ENOENT;
+		/* The kernel makes the tables it moves between. */
+		tables_note(d, d + PAGE_SIZE);
+		if (allow_holes)
+			tables_note(s, s + PAGE_SIZE);
 		if (!mm_page_empty(d, de))
 			return done ? (ssize_t)done : -EEXIST;
-		if (!(se & PS_POISON) && mm_page_empty(s, se & ~PS_WP)) {
+		if (!src_populated(s, se)) {
+			if (se & (PS_POISON | PS_WP))
+				return done ? (ssize_t)done : -EFAULT;
 			if (!allow_holes)
 				return done ? (ssize_t)done : -ENOENT;
+			publish(arg, d, d + PAGE_SIZE, 0, 0);
 			done += PAGE_SIZE;
 			continue;
 		}
-		if (se & PS_POISON)
-			return done ? (ssize_t)done : -EBUSY;
 		r = install_page_kind(s, &kind);
 		if (r < 0 || kind == PAGE_SHARED)
 			return done ? (ssize_t)done : (r < 0 ? r : -EBUSY);
@@ -387,6 +386,10 @@ ssize_t mm_move(uintptr_t dst, uintptr_t src, size_t len, bool allow_holes,
 			mm_update(s, s + PAGE_SIZE,
 				  by_prot ? PS_HIDDEN_PROT : 0,
 				  PS_PRESENT | PS_WP);
+			/* Hidden, it takes the program's protection back. */
+			if ((se & PS_WP) && !by_prot)
+				mprotect((void *)s, PAGE_SIZE,
+					 (int)ps_prot(se));
 		} else {
 			madvise((void *)s, PAGE_SIZE, MADV_DONTNEED);
 			if (se & PS_WP) {
@@ -459,6 +462,9 @@ int mm_writeprotect(uintptr_t start, uintptr_t end, bool wp, bool unpopulated,
 	vec = malloc(pages);
 	if (!vec)
 		return -ENOMEM;
+	/* Markers for empty pages need tables, and those stay. */
+	if (unpopulated)
+		tables_note(start, end);
 	err = install_populated(start, end - start, vec);
 	if (!err)
 		protect_marked(start, end, unpopulated, vec);

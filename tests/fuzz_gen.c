@@ -56,13 +56,7 @@ enum {
 	AVOID_FILL_ACROSS,
 	AVOID_DONTNEED_WP,
 	AVOID_MPROTECT_WP,
-	AVOID_MOVE_WP,
-	AVOID_MOVE_ZEROPAGE,
 	AVOID_MOVE_SRC_TABLE,
-	AVOID_MOVE_HOLES_WAKE,
-	AVOID_POISON_FORGOTTEN,
-	AVOID_MOVE_POISONED,
-	AVOID_MOVE_OVERLAP,
 	N_AVOID
 };
 
@@ -108,45 +102,14 @@ static struct {
 			       "emulator also takes access from pages of the "
 			       "range that are not registered)",
 			       true},
-	[AVOID_MOVE_WP] = {"move-wp",
-			   "MOVE to or from write-protected pages (EINVAL "
-			   "where the kernel moves, or fails EEXIST or "
-			   "EFAULT)",
-			   true},
-	[AVOID_MOVE_ZEROPAGE] = {"move-zeropage",
-				 "MOVE from a page filled by ZEROPAGE (EBUSY "
-				 "where the kernel moves the zero page)",
-				 true},
 	[AVOID_MOVE_SRC_TABLE] =
 		{"move-src-table",
-		 "MOVE without ALLOW_SRC_HOLES from an area whose page "
-		 "table may hold no page (emptied by munmap() or "
-		 "MADV_DONTNEED, left by MOVE, or made by a fault that "
-		 "blocked or failed): ENOENT where the kernel has the "
-		 "table and fails EEXIST on the destination",
+		 "MOVE without ALLOW_SRC_HOLES from an area emptied by "
+		 "munmap() or MADV_DONTNEED before the first userfaultfd "
+		 "(the emulator cannot know of its page table then: "
+		 "ENOENT where the kernel has the table and fails EEXIST "
+		 "on the destination)",
 		 true},
-	[AVOID_MOVE_HOLES_WAKE] =
-		{"move-holes-wake",
-		 "MOVE with ALLOW_SRC_HOLES onto the page of a blocked "
-		 "thread (the kernel wakes it for a hole too, and it "
-		 "faults again; the emulator leaves it asleep)",
-		 true},
-	[AVOID_POISON_FORGOTTEN] =
-		{"poison-forgotten",
-		 "poisoned pages after a REGISTER, an UNREGISTER or a "
-		 "close() (the kernel keeps the marker: a touch gets "
-		 "SIGBUS, ZEROPAGE and POISON fail EEXIST; the emulator "
-		 "forgets it)",
-		 true},
-	[AVOID_MOVE_POISONED] = {"move-poisoned-src",
-				 "MOVE from a poisoned page (EBUSY where the "
-				 "kernel fails EFAULT)",
-				 true},
-	[AVOID_MOVE_OVERLAP] = {"move-overlap",
-				"MOVE between overlapping ranges, where a page "
-				"moved is the source of a later one (EAGAIN "
-				"where the kernel moves it on)",
-				true},
 };
 
 /* --- the generator's picture of the children --- */
@@ -164,17 +127,15 @@ struct fz_model {
 	} threads[FZ_MAX_THREADS];
 	/* Areas A, B and C page by page (bit i is page i). */
 	struct {
-		uint32_t cuts;     /* a mapping may begin at page i */
-		uint32_t zeroed;   /* filled by ZEROPAGE, untouched since */
-		uint32_t unmapped; /* unmapped by munmap() */
-		uint32_t wp;       /* write-protected at some time */
-		uint32_t zero;     /* filled by ZEROPAGE, not written since */
-		uint32_t poisoned; /* POISON'ed, not unmapped since */
-		uint32_t stale;    /* poisoned, then (un)registered or
-				      released */
-		bool empty_table;  /* its page table may hold no page */
+		uint32_t cuts;      /* a mapping may begin at page i */
+		uint32_t zeroed;    /* filled by ZEROPAGE, untouched since */
+		uint32_t unmapped;  /* unmapped by munmap() */
+		uint32_t wp;        /* WRITEPROTECT'ed at some time */
+		bool emptied_early; /* by munmap() or MADV_DONTNEED, before
+				       the first userfaultfd was made */
 	} pages[AREA_C + 1];
 	bool wp_unpopulated; /* every UFFDIO_API asks for it, or none */
+	bool started;        /* a userfaultfd was made */
 	bool device;         /* the kernel's /dev/userfaultfd can be used */
 	/* The last ranges REGISTER accepted, where the action is. */
 	struct {
@@ -223,46 +184,6 @@ static bool page_span(const struct fz_op *op, unsigned int *first,
 static uint32_t page_mask(unsigned int first, unsigned int end)
 {
 	return (uint32_t)((1ULL << end) - (1ULL << first));
-}
-
-/* The pages of area a that [area+off, +len) covers, as a mask. */
-static uint32_t covered(uint8_t area, uint64_t off, uint64_t len,
-			enum fz_area a)
-{
-	struct fz_op r = {
-		.kind = FZ_COPY, .area = area, .off = off, .len = len};
-	unsigned int first, end;
-
-	return area_span(&r, a, &first, &end) ? page_mask(first, end) : 0;
-}
-
-enum page_set { SET_WP, SET_ZERO, SET_POISONED, SET_STALE };
-
-static uint32_t page_set(const struct fz_model *m, int a, enum page_set set)
-{
-	switch (set) {
-	case SET_WP:
-		return m->pages[a].wp;
-	case SET_ZERO:
-		return m->pages[a].zero;
-	case SET_POISONED:
-		return m->pages[a].poisoned;
-	default:
-		return m->pages[a].stale;
-	}
-}
-
-/* Whether [area+off, +len) covers a page of A, B or C in the set. */
-static bool covers(const struct fz_model *m, uint8_t area, uint64_t off,
-		   uint64_t len, enum page_set set)
-{
-	int a;
-
-	for (a = AREA_A; a <= AREA_C; a++)
-		if (covered(area, off, len, (enum fz_area)a) &
-		    page_set(m, a, set))
-			return true;
-	return false;
 }
 
 static uint64_t rnd(struct fz_model *m, uint64_t n)
@@ -510,30 +431,9 @@ static bool registers_zeroed(const struct fz_model *m, const struct fz_op *op)
 
 static bool move_avoided(const struct fz_model *m, const struct fz_op *op)
 {
-	bool holes = op->mode & UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES;
-	uint64_t src = fz_addr(op->src_area, op->src_off);
-	uint64_t dst = fz_addr(op->area, op->off);
-
-	if (avoid[AVOID_MOVE_WP].on &&
-	    (covers(m, op->area, op->off, op->len, SET_WP) ||
-	     covers(m, op->src_area, op->src_off, op->len, SET_WP)))
-		return true;
-	if (avoid[AVOID_MOVE_ZEROPAGE].on &&
-	    covers(m, op->src_area, op->src_off, op->len, SET_ZERO))
-		return true;
-	if (avoid[AVOID_MOVE_SRC_TABLE].on && !holes &&
-	    op->src_area <= AREA_C && m->pages[op->src_area].empty_table)
-		return true;
-	if (avoid[AVOID_MOVE_HOLES_WAKE].on && holes && blocked_in(m, op))
-		return true;
-	if (avoid[AVOID_MOVE_OVERLAP].on &&
-	    (src > dst ? src - dst : dst - src) < op->len)
-		return true;
-	if (avoid[AVOID_MOVE_POISONED].on &&
-	    covers(m, op->src_area, op->src_off, op->len, SET_POISONED))
-		return true;
-	return avoid[AVOID_POISON_FORGOTTEN].on &&
-	       covers(m, op->src_area, op->src_off, op->len, SET_STALE);
+	return avoid[AVOID_MOVE_SRC_TABLE].on &&
+	       !(op->mode & UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES) &&
+	       op->src_area <= AREA_C && m->pages[op->src_area].emptied_early;
 }
 
 /*
@@ -762,51 +662,6 @@ static unsigned int pick_kind(struct fz_model *m)
 	return k;
 }
 
-/* Whether a thread is blocked on a poisoned page the range covers. */
-static bool blocked_on_poison(const struct fz_model *m, uint8_t area,
-			      uint64_t off, uint64_t len)
-{
-	int k, a;
-
-	for (k = 0; k < m->n_threads; k++) {
-		uint64_t addr = m->threads[k].addr & ~(PG - 1);
-
-		for (a = AREA_A; m->threads[k].blocked && a <= AREA_C; a++)
-			if (covered(area, off, len, (enum fz_area)a) &
-			    covered(AREA_ABS, addr, PG, (enum fz_area)a) &
-			    m->pages[a].poisoned)
-				return true;
-	}
-	return false;
-}
-
-/*
- * Whether a fill, a MOVE or a touch meets pages whose poison was lost, or
- * an operation would lose the poison of a page a thread is blocked on.
- */
-static bool stale_poison(const struct fz_model *m, const struct fz_op *op)
-{
-	if (!avoid[AVOID_POISON_FORGOTTEN].on)
-		return false;
-	switch (op->kind) {
-	case FZ_REGISTER:
-	case FZ_UNREGISTER:
-		return blocked_on_poison(m, op->area, op->off, op->len);
-	case FZ_CLOSE:
-		return blocked_on_poison(m, AREA_ABS, 0, -PG);
-	case FZ_COPY:
-	case FZ_ZEROPAGE:
-	case FZ_POISON:
-	case FZ_MOVE:
-		break;
-	case FZ_TOUCH:
-		return covers(m, op->area, op->off & ~(PG - 1), PG, SET_STALE);
-	default:
-		return false;
-	}
-	return covers(m, op->area, op->off, op->len, SET_STALE);
-}
-
 static bool gen_kind(struct fz_model *m, struct fz_op *op)
 {
 	switch (op->kind) {
@@ -816,7 +671,7 @@ static bool gen_kind(struct fz_model *m, struct fz_op *op)
 		break;
 	case FZ_TOUCH:
 	case FZ_SIGNAL:
-		return gen_thread_op(m, op) && !stale_poison(m, op);
+		return gen_thread_op(m, op);
 	case FZ_MADVISE:
 	case FZ_MPROTECT:
 	case FZ_MUNMAP:
@@ -831,11 +686,10 @@ static bool gen_kind(struct fz_model *m, struct fz_op *op)
 	case FZ_WRITEPROTECT:
 	case FZ_POISON:
 	case FZ_MOVE:
-		return gen_uffd_op(m, op) && !racy_wake(m, op) &&
-		       !stale_poison(m, op);
+		return gen_uffd_op(m, op) && !racy_wake(m, op);
 	}
 	gen_fd_op(m, op);
-	return !stale_poison(m, op);
+	return true;
 }
 
 /* Most descriptors get past UFFDIO_API soon after they are made. */
@@ -872,9 +726,6 @@ static void model_area(struct fz_model *m, const struct fz_op *op,
 	switch (op->kind) {
 	case FZ_REGISTER:
 	case FZ_UNREGISTER:
-		m->pages[a].stale |= m->pages[a].poisoned & mask;
-		m->pages[a].cuts |= 1U << first | 1U << end;
-		break;
 	case FZ_MPROTECT:
 	case FZ_MMAP:
 	case FZ_MUNMAP:
@@ -886,10 +737,6 @@ static void model_area(struct fz_model *m, const struct fz_op *op,
 		/* At most (a fault writing the field back hides the count);
 		 * MOVE may bring a zero page. */
 		m->pages[a].zeroed |= mask;
-		m->pages[a].zero |= mask;
-		break;
-	case FZ_POISON:
-		m->pages[a].poisoned |= mask;
 		break;
 	case FZ_WRITEPROTECT:
 		if (op->mode & UFFDIO_WRITEPROTECT_MODE_WP)
@@ -902,20 +749,15 @@ static void model_area(struct fz_model *m, const struct fz_op *op,
 		break;
 	}
 	/* Even when it fails ENOMEM past the end, it empties what it met. */
-	if (op->kind == FZ_MUNMAP ||
-	    (op->kind == FZ_MADVISE && op->mode == MADV_DONTNEED))
-		m->pages[a].empty_table = true;
+	if (!m->started &&
+	    (op->kind == FZ_MUNMAP ||
+	     (op->kind == FZ_MADVISE && op->mode == MADV_DONTNEED)))
+		m->pages[a].emptied_early = true;
 	if (!ok)
 		return;
 	if (op->kind == FZ_MUNMAP ||
-	    (op->kind == FZ_MADVISE && op->mode == MADV_DONTNEED)) {
+	    (op->kind == FZ_MADVISE && op->mode == MADV_DONTNEED))
 		m->pages[a].zeroed &= ~mask;
-		m->pages[a].zero &= ~mask;
-	}
-	if (op->kind == FZ_MUNMAP || op->kind == FZ_MMAP) {
-		m->pages[a].poisoned &= ~mask;
-		m->pages[a].stale &= ~mask;
-	}
 	if (op->kind == FZ_MUNMAP)
 		m->pages[a].unmapped |= mask;
 	if (op->kind == FZ_MMAP)
@@ -930,15 +772,8 @@ static void model_pages(struct fz_model *m, const struct fz_op *op,
 
 	/* A page a thread read or wrote is populated: no longer a zero fill. */
 	for (k = 0; op->kind == FZ_TOUCH && op->area <= AREA_C && k < r->n; k++)
-		if (strncmp(r->lines[k].value, "done", 4)) {
-			/* The fault made the table, and no page in it. */
-			m->pages[op->area].empty_table = true;
-		} else {
+		if (!strncmp(r->lines[k].value, "done", 4))
 			m->pages[op->area].zeroed &= ~(1U << (op->off / PG));
-			if (op->mode == TOUCH_BYTE_WRITE)
-				m->pages[op->area].zero &=
-					~(1U << (op->off / PG));
-		}
 	for (a = AREA_A; a <= AREA_C; a++)
 		model_area(m, op, r, (enum fz_area)a);
 }
@@ -950,6 +785,9 @@ void fz_model_update(struct fz_model *m, const struct fz_op *op,
 	size_t i;
 	int k;
 
+	if (v && !strcmp(v, "fd") &&
+	    (op->kind == FZ_CREATE || op->kind == FZ_DEV_CREATE))
+		m->started = true;
 	if (v && !strcmp(v, "fd") && op->slot2 < FZ_UFFD_SLOTS) {
 		m->open[op->slot2] = true;
 		m->ready[op->slot2] = op->kind == FZ_DUP &&
@@ -960,9 +798,6 @@ void fz_model_update(struct fz_model *m, const struct fz_op *op,
 	if (op->slot < FZ_UFFD_SLOTS && v && !strcmp(v, "0")) {
 		if (op->kind == FZ_CLOSE)
 			m->open[op->slot] = m->ready[op->slot] = false;
-		/* It may have been the last descriptor of a context. */
-		for (k = AREA_A; op->kind == FZ_CLOSE && k <= AREA_C; k++)
-			m->pages[k].stale |= m->pages[k].poisoned;
 		if (op->kind == FZ_API)
 			m->ready[op->slot] = true;
 	}
@@ -979,9 +814,6 @@ void fz_model_update(struct fz_model *m, const struct fz_op *op,
 		m->threads[k].blocked = !strcmp(r->lines[i].value, "blocked");
 	}
 	model_pages(m, op, r);
-	/* What MOVE takes away leaves the source's page table behind. */
-	if (op->kind == FZ_MOVE && op->src_area <= AREA_C)
-		m->pages[op->src_area].empty_table = true;
 	if (op->kind == FZ_REGISTER && v && !strcmp(v, "0") &&
 	    op->area <= AREA_C) {
 		int slot = m->n_reg < 8 ? m->n_reg++ : (int)rnd(m, 8);

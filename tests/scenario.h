@@ -105,6 +105,7 @@ extern const struct scenario_group scenarios_ranges;
 extern const struct scenario_group scenarios_faults;
 extern const struct scenario_group scenarios_stress;
 extern const struct scenario_group scenarios_wp;
+extern const struct scenario_group scenarios_move;
 
 /* Every group, ending with NULL. */
 extern const struct scenario_group *const scenario_groups[];
