@@ -222,11 +222,16 @@ static int do_unregister(struct uffd_ctx *ctx, void *arg)
 	mm_lock();
 	err = unregister_check(ctx, start, end);
 	while (!err && reg_next(start, end, (unsigned int)ctx->slot, &piece)) {
-		/* Only MISSING-mode waiters are woken by unregistering. */
-		if (mm_unregister(piece.start, piece.end))
-			msgq_wake_range(ctx, piece.start,
-					piece.end - piece.start);
-		start = piece.end;
+		/* Only the waiters of pages in MISSING mode are woken. */
+		uintptr_t b = piece.start + PAGE_SIZE;
+		uint32_t missing = pagestate_get(piece.start) & PS_MODE_MISSING;
+
+		while (b < piece.end &&
+		       (pagestate_get(b) & PS_MODE_MISSING) == missing)
+			b += PAGE_SIZE;
+		if (mm_unregister(piece.start, b))
+			msgq_wake_range(ctx, piece.start, b - piece.start);
+		start = b;
 	}
 	mm_unlock();
 	return err;
@@ -249,7 +254,13 @@ static int do_wake(struct uffd_ctx *ctx, void *arg)
 /*
  * The fill loop's first check: [dst, dst + len) must lie in one registered
  * mapping.  Pages that agree in owner, modes and protection are what one
- * kernel VMA would hold.  Returns the bytes of missing pages at the start.
+ * kernel VMA would hold.  Returns the bytes at the start that may be
+ * filled: pages in MISSING mode not populated, and pages in other modes,
+ * whose source the kernel reads before it looks at them.
+ * Limitation: the source is read ahead, all of it, and where it overlaps
+ * empty pages of the destination outside MISSING mode it populates them
+ * before they are filled (EEXIST), where the kernel reads each source page
+ * only as it fills the page before.
  */
 static ssize_t fill_target(uintptr_t dst, size_t len, bool wp)
 {
@@ -266,8 +277,7 @@ static ssize_t fill_target(uintptr_t dst, size_t len, bool wp)
 
 		if ((e & same) != (first & same))
 			return -ENOENT;
-		if (missing == len &&
-		    ((e & PS_PRESENT) || !(e & PS_MODE_MISSING)))
+		if (missing == len && (e & PS_MODE_MISSING) && (e & PS_PRESENT))
 			missing = off;
 	}
 	return (ssize_t)missing;

@@ -94,6 +94,18 @@ static bool take_fault(uintptr_t addr, bool write, void *uc)
 	}
 	if (write && (entry & PS_WP) && (entry & PS_MODE_WP)) {
 		retry_addr = 0;
+		/*
+		 * A write to an empty page outside MISSING mode populates it
+		 * first, write-protected, as the kernel's fault does before
+		 * it reports: a read maps the zero page (nothing happens to
+		 * a populated page), and a fill then finds the page there.
+		 * Limitation: a thread that takes the read access away
+		 * (mprotect) between the check and the read ends the process
+		 * with SIGSEGV.
+		 */
+		if (!(entry & PS_MODE_MISSING) &&
+		    (page_prot(entry) & PROT_READ))
+			(void)*(volatile const char *)(addr & PAGE_MASK);
 		return emu_fault(addr, true, true, uc);
 	}
 	/* An install or an unprotect in progress. */

@@ -90,7 +90,7 @@ static int register_run(uintptr_t start, uintptr_t end, unsigned int slot,
 
 			if (err)
 				e = 0;
-			else if (vec[i])
+			else if (vec[i] && (modes & PS_MODE_MISSING))
 				e |= PS_PRESENT;
 			else if (by_prot)
 				e |= PS_HIDDEN_PROT;
@@ -127,7 +127,9 @@ static void drop_missing(uintptr_t start, uintptr_t end)
 /*
  * Registers [start, end), one mapping with protection prot, to slot in
  * modes.  Pages already registered to slot in a superset of the modes stay
- * as they are; others get exactly these modes.
+ * as they are; others get exactly these modes.  Pages with an entry keep
+ * the protection the program gave them, which the mapping does not show
+ * where they are write-protected or hidden.
  */
 int mm_register(uintptr_t start, uintptr_t end, unsigned int slot,
 		uint32_t modes, unsigned int prot)
@@ -136,11 +138,13 @@ int mm_register(uintptr_t start, uintptr_t end, unsigned int slot,
 
 	for (uintptr_t a = start; !err && a < end;) {
 		uint32_t e = pagestate_get(a);
-		uintptr_t b = run_end(a, end, PS_CTX_MASK | PS_MODES);
+		uintptr_t b =
+			run_end(a, end, PS_CTX_MASK | PS_MODES | PS_PROTS);
 
 		if ((e & PS_CTX_MASK) != slot || (e & modes) != modes) {
 			drop_missing(a, b);
-			err = register_run(a, b, slot, modes, prot);
+			err = register_run(a, b, slot, modes,
+					   e ? ps_prot(e) : prot);
 		}
 		a = b;
 	}
@@ -210,31 +214,48 @@ bool mm_unregister(uintptr_t start, uintptr_t end)
 
 /*
  * Whether the page at addr is empty: no page and no marker.  The entry
- * knows for pages in MISSING mode; for others the system is asked.
+ * knows for pages in MISSING mode; for others the system is asked, and
+ * PS_PRESENT is not kept.
  */
 bool mm_page_empty(uintptr_t addr, uint32_t entry)
 {
 	unsigned char vec;
 
-	if (entry & (PS_POISON | PS_WP | PS_PRESENT))
+	if (entry & (PS_POISON | PS_WP))
 		return false;
 	if (entry & PS_MODE_MISSING)
-		return true;
+		return !(entry & PS_PRESENT);
 	return install_populated(addr, PAGE_SIZE, &vec) == 0 && !vec;
 }
 
-/* What a fill may replace: COPY overwrites markers, the others do not. */
-static bool fillable(enum mm_fill_op op, uintptr_t addr, uint32_t e)
+/* How a page that a fill may replace is kept missing. */
+static enum install_hidden hidden_by(uint32_t e)
 {
-	if (op == FILL_COPY && (e & (PS_POISON | PS_WP)) && !(e & PS_PRESENT))
-		return true;
-	return mm_page_empty(addr, e);
+	if (e & PS_HIDDEN_PROT)
+		return HIDDEN_PROT;
+	if (e & PS_POISON)
+		return HIDDEN_GUARD;
+	if ((e & PS_MODE_MISSING) && !(e & PS_PRESENT))
+		return HIDDEN_GUARD;
+	return HIDDEN_NONE;
+}
+
+/*
+ * What a fill may replace: no page, and for COPY a marker too.  The others
+ * do not replace markers.
+ */
+static bool fillable(enum mm_fill_op op, uint32_t e, bool populated)
+{
+	if (populated)
+		return false;
+	return op == FILL_COPY || !(e & (PS_POISON | PS_WP));
 }
 
 static ssize_t fill_run(enum mm_fill_op op, uintptr_t a, uintptr_t b,
-			const char *src, uint32_t after, bool hidden)
+			const char *src, uint32_t after,
+			enum install_hidden hidden)
 {
-	bool by_prot = hidden;
+	bool by_prot;
 
 	switch (op) {
 	case FILL_COPY:
@@ -243,7 +264,7 @@ static ssize_t fill_run(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 		return install_zero(a, b - a, page_prot(after), hidden)
 			       ?: (ssize_t)(b - a);
 	case FILL_POISON:
-		if (!(after & PS_MODE_MISSING)) {
+		if (hidden == HIDDEN_NONE) {
 			int err = install_hide(a, b - a, &by_prot);
 
 			if (err)
@@ -252,6 +273,34 @@ static ssize_t fill_run(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 		return (ssize_t)(b - a);
 	}
 	return -EINVAL;
+}
+
+/* Pages whose population one mincore() call of a fill looks up. */
+#define FILL_CHUNK 256
+
+/*
+ * The end of the run of fillable pages from a, below b, which agree in
+ * their entries.  Pages in MISSING mode say in their entry whether they
+ * are populated; for others the system is asked, for the run at once.
+ */
+static ssize_t fillable_end(enum mm_fill_op op, uintptr_t a, uintptr_t b,
+			    uint32_t e)
+{
+	static unsigned char vec[FILL_CHUNK]; /* mm_lock held */
+	size_t n = 0;
+	int err;
+
+	if (e & PS_MODE_MISSING)
+		return fillable(op, e, e & PS_PRESENT) ? (ssize_t)b
+						       : (ssize_t)a;
+	if (b - a > FILL_CHUNK * PAGE_SIZE)
+		b = a + FILL_CHUNK * PAGE_SIZE;
+	err = install_populated(a, b - a, vec);
+	if (err)
+		return err;
+	while (a + n * PAGE_SIZE < b && fillable(op, e, vec[n]))
+		n++;
+	return (ssize_t)(a + n * PAGE_SIZE);
 }
 
 /*
@@ -270,23 +319,26 @@ ssize_t mm_fill(enum mm_fill_op op, uintptr_t dst, const char *src, size_t len,
 
 	while (a < end) {
 		uint32_t e = pagestate_get(a), set, clear, after;
-		uintptr_t b = a + PAGE_SIZE;
-		ssize_t r;
+		uintptr_t b = run_end(a, end, same);
+		uint32_t present = e & PS_MODE_MISSING ? PS_PRESENT : 0;
+		ssize_t r = fillable_end(op, a, b, e);
 
-		if (!fillable(op, a, e))
-			return a > dst ? (ssize_t)(a - dst) : -EEXIST;
-		if (e & PS_MODE_MISSING)
-			b = run_end(a, end, same);
+		if (r < 0 || (uintptr_t)r == a) {
+			if (a > dst)
+				return (ssize_t)(a - dst);
+			return r < 0 ? r : -EEXIST;
+		}
+		b = (uintptr_t)r;
 		if (op == FILL_POISON) {
 			set = PS_POISON;
 			clear = PS_PRESENT;
 		} else {
-			set = PS_PRESENT | (wp ? PS_WP : 0);
+			set = present | (wp ? PS_WP : 0);
 			clear = PS_HIDDEN_PROT | PS_POISON | (wp ? 0 : PS_WP);
 		}
 		after = (e & ~clear) | set;
 		r = fill_run(op, a, b, src ? src + (a - dst) : NULL, after,
-			     e & PS_HIDDEN_PROT);
+			     hidden_by(e));
 		if (r < 0)
 			return a > dst ? (ssize_t)(a - dst) : r;
 		publish(arg, a, a + (uintptr_t)r, set, clear);
@@ -371,11 +423,11 @@ ssize_t mm_move(uintptr_t dst, uintptr_t src, size_t len, bool allow_holes,
 			return done ? (ssize_t)done : (r < 0 ? r : -EBUSY);
 		if (kind == PAGE_ZERO)
 			r = install_zero(d, PAGE_SIZE, ps_prot(de),
-					 de & PS_HIDDEN_PROT)
+					 hidden_by(de))
 				    ?: (ssize_t)PAGE_SIZE;
 		else
 			r = install_copy(d, (const void *)s, PAGE_SIZE,
-					 ps_prot(de), de & PS_HIDDEN_PROT);
+					 ps_prot(de), hidden_by(de));
 		if (r < 0)
 			return done ? (ssize_t)done : r;
 		/* The source empties before anyone is woken on dst. */
@@ -394,7 +446,8 @@ ssize_t mm_move(uintptr_t dst, uintptr_t src, size_t len, bool allow_holes,
 					 (int)ps_prot(se));
 			}
 		}
-		publish(arg, d, d + PAGE_SIZE, PS_PRESENT,
+		publish(arg, d, d + PAGE_SIZE,
+			de & PS_MODE_MISSING ? PS_PRESENT : 0,
 			PS_HIDDEN_PROT | PS_WP | PS_POISON);
 		done += PAGE_SIZE;
 	}
@@ -477,11 +530,15 @@ int mm_discard(uintptr_t start, uintptr_t end)
 
 		if (e & PS_POISON) {
 			/* Discarding removes a poison marker. */
-			if (!(e & PS_MODE_MISSING))
+			uint32_t left = e & ~PS_POISON;
+
+			if (!(e & PS_MODE_MISSING)) {
 				install_unhide(a, b - a, ps_prot(e),
 					       e & PS_HIDDEN_PROT);
-			set_entries(a, b,
-				    e & PS_MODE_MISSING ? e & ~PS_POISON : 0);
+				left &= ~PS_HIDDEN_PROT;
+			}
+			/* A registered page stays registered. */
+			set_entries(a, b, e & PS_CTX_MASK ? left : 0);
 		} else if ((e & PS_MODE_MISSING) && (e & PS_PRESENT)) {
 			set_entries(a, b, e | PS_BUSY);
 			err = install_hide(a, b - a, &by_prot);
