@@ -49,13 +49,11 @@ uint64_t fz_splitmix(uint64_t *state)
  * look for others.  --no-avoid makes them all again.
  */
 enum {
-	AVOID_WP_ONLY,
 	AVOID_COPY_WP,
 	AVOID_PROTECT_PAST_END,
 	AVOID_FIOASYNC,
 	AVOID_BAD_SRC,
 	AVOID_WP_OTHER_CTX,
-	AVOID_ZEROPAGE_REREGISTER,
 	AVOID_FILL_ACROSS,
 	AVOID_DONTNEED_WP,
 	AVOID_MPROTECT_WP,
@@ -74,10 +72,6 @@ static struct {
 	const char *what;
 	bool on;
 } avoid[N_AVOID] = {
-	[AVOID_WP_ONLY] = {"wp-only-fill",
-			   "REGISTER in MODE_WP alone (COPY and ZEROPAGE into "
-			   "its unpopulated pages fail EEXIST)",
-			   true},
 	[AVOID_COPY_WP] = {"copy-mode-wp",
 			   "COPY with MODE_WP (EINVAL before the kernel's "
 			   "ENOENT for a range not in one registered mapping)",
@@ -100,12 +94,6 @@ static struct {
 		 "contexts that differ in WP_UNPOPULATED (a "
 		 "WRITEPROTECT through one on the other's range "
 		 "follows the caller's feature, not the owner's)",
-		 true},
-	[AVOID_ZEROPAGE_REREGISTER] =
-		{"zeropage-reregister",
-		 "REGISTER over pages filled by ZEROPAGE "
-		 "and not touched since (after UNREGISTER "
-		 "or close they are missing again)",
 		 true},
 	[AVOID_FILL_ACROSS] = {"fill-across-mappings",
 			       "COPY and ZEROPAGE across a place where the "
@@ -511,20 +499,6 @@ static void fill_within(const struct fz_model *m, struct fz_op *op)
 		}
 }
 
-/* Whether a REGISTER would show zeroed-then-unregistered pages. */
-static bool registers_zeroed(const struct fz_model *m, const struct fz_op *op)
-{
-	unsigned int first, end;
-	int a;
-
-	for (a = AREA_A; avoid[AVOID_ZEROPAGE_REREGISTER].on && a <= AREA_C;
-	     a++)
-		if (area_span(op, (enum fz_area)a, &first, &end) &&
-		    (m->pages[a].zeroed & page_mask(first, end)))
-			return true;
-	return false;
-}
-
 static bool move_avoided(const struct fz_model *m, const struct fz_op *op)
 {
 	bool holes = op->mode & UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES;
@@ -602,10 +576,8 @@ static bool gen_uffd_op(struct fz_model *m, struct fz_op *op)
 		op->mode = PICK(m, 1, 1, 1, 1, 1, 1, 1, 2, 3, 3);
 		if (chance(m, 8))
 			op->mode = PICK(m, 0, 4, 5, 8, 1 | 1ULL << 32, 7);
-		if (avoid[AVOID_WP_ONLY].on && op->mode == 2)
-			op->mode = 3;
 		op->place = (uint8_t)pick_place(m, 94);
-		return !registers_zeroed(m, op);
+		break;
 	case FZ_UNREGISTER:
 	case FZ_WAKE:
 		pick_target(m, op);
