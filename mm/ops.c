@@ -513,8 +513,9 @@ void mm_forget(uintptr_t start, uintptr_t end)
  * The program discarded [start, end) (MADV_DONTNEED and the like): its
  * registered MISSING pages are missing again.  Hiding them also discards
  * their contents, in one step, so no write can slip in between.  Write
- * protection of anonymous pages goes with their contents; the caller
- * gives the rest of the range its real discard afterwards.
+ * protection of anonymous pages goes with their contents, and so do the
+ * markers of empty ones; the caller gives the rest of the range its real
+ * discard afterwards.
  */
 int mm_discard(uintptr_t start, uintptr_t end)
 {
@@ -546,10 +547,10 @@ int mm_discard(uintptr_t start, uintptr_t end)
 				    after | (by_prot ? PS_HIDDEN_PROT : 0));
 			if (err)
 				return err;
-		} else if ((e & PS_CTX_MASK) && (e & PS_WP) &&
-			   !(e & PS_MODE_MISSING)) {
+		} else if ((e & PS_CTX_MASK) && (e & PS_WP)) {
+			/* Markers go too, on missing pages as well. */
 			set_entries(a, b, after);
-			mprotect((void *)a, b - a, (int)ps_prot(e));
+			mprotect((void *)a, b - a, (int)page_prot(after));
 		}
 		a = b;
 	}
