@@ -379,6 +379,38 @@ static void rule_wp_then_missing(const struct backend *b, struct record *r,
 	rec_touch(r, "T0", t, WAIT_MS, true, 'w');
 }
 
+/*
+ * MADV_DONTNEED drops the write-protect markers of anonymous memory, on
+ * missing pages too: ZEROPAGE then fills them, and a write is a plain
+ * MISSING fault.
+ */
+static void rule_dontneed_markers(const struct backend *b, struct record *r,
+				  struct rule_stage *s)
+{
+	struct toucher *t;
+
+	REQUIRE(rec_rv_is(
+		r, "register MISSING|WP",
+		u_register(b, s->fd, u64p(s->a), P(2), MISSING_WP, NULL), 0));
+	REQUIRE(rec_rv_is(r, "register WP",
+			  u_register(b, s->fd, u64p(s->a + P(2)), P(2),
+				     UFFDIO_REGISTER_MODE_WP, NULL),
+			  0));
+	rec_rv_is(r, "protect",
+		  u_writeprotect(b, s->fd, u64p(s->a), P(4), PROTECT), 0);
+	rec_rv_is(r, "MADV_DONTNEED", rv(b->madvise(s->a, P(4), MADV_DONTNEED)),
+		  0);
+	zeropage_is(b, r, s, "ZEROPAGE page 0", 0, 1, 0);
+	zeropage_is(b, r, s, "ZEROPAGE page 2", 2, 1, 0);
+	t = touch(s->a + P(1) + 8, TOUCH_WRITE, 'w');
+	expect_fault(b, r, s->fd, "msg", UFFD_PAGEFAULT_FLAG_WRITE,
+		     u64p(s->a + P(1)), -1);
+	copy_is(b, r, s, "COPY page 1", 1, 1, 0);
+	rec_touch(r, "T0", t, WAIT_MS, true, 'w');
+	t = touch(s->a + P(3) + 8, TOUCH_WRITE, 'w');
+	rec_touch(r, "T1 writes page 3", t, WAIT_MS, true, 'w');
+}
+
 /* A COPY in WP mode alone stops where its source becomes unreadable. */
 static void rule_wp_only_bad_src(const struct backend *b, struct record *r,
 				 struct rule_stage *s)
@@ -481,6 +513,8 @@ static const struct rule_case {
 	 rule_wp_only_poison_discard, UFFD_FEATURE_POISON},
 	{"write-protected pages registered again MISSING|WP",
 	 rule_wp_then_missing, UFFD_FEATURE_WP_UNPOPULATED},
+	{"MADV_DONTNEED drops write-protect markers", rule_dontneed_markers,
+	 UFFD_FEATURE_WP_UNPOPULATED},
 	{"COPY in WP mode alone from a source that ends unreadable",
 	 rule_wp_only_bad_src, 0},
 	{"ZEROPAGE, UNREGISTER, REGISTER", rule_zeropage_unregister, 0},
