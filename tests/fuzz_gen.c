@@ -55,7 +55,6 @@ enum {
 	AVOID_BAD_SRC,
 	AVOID_WP_OTHER_CTX,
 	AVOID_FILL_ACROSS,
-	AVOID_DONTNEED_WP,
 	AVOID_MPROTECT_WP,
 	AVOID_MOVE_WP,
 	AVOID_MOVE_ZEROPAGE,
@@ -100,11 +99,6 @@ static struct {
 			       "kernel may keep two mappings unmerged (the "
 			       "emulator's ENOENT check looks at page state, "
 			       "not at mappings)",
-			       true},
-	[AVOID_DONTNEED_WP] = {"dontneed-wp",
-			       "MADV_DONTNEED on write-protected pages (the "
-			       "emulator keeps the WP_UNPOPULATED markers the "
-			       "kernel drops: ZEROPAGE fails EEXIST)",
 			       true},
 	[AVOID_MPROTECT_WP] = {"mprotect-wp",
 			       "mprotect() over write-protected pages (the "
@@ -705,12 +699,6 @@ static bool gen_memory_op(struct fz_model *m, struct fz_op *op)
 		op->len = PICK(m, 0, PG + 1);
 	if (op->kind == FZ_MADVISE)
 		op->mode = chance(m, 85) ? MADV_DONTNEED : MADV_NORMAL;
-	if (op->kind == FZ_MADVISE && op->mode == MADV_DONTNEED &&
-	    avoid[AVOID_DONTNEED_WP].on)
-		for (int a = AREA_A; a <= AREA_C; a++)
-			if (area_span(op, (enum fz_area)a, &first, &end) &&
-			    (m->pages[a].wp & page_mask(first, end)))
-				return false;
 	if (op->kind != FZ_MPROTECT)
 		return true;
 	op->mode = PICK(m, PROT_READ | PROT_WRITE, PROT_READ | PROT_WRITE,
