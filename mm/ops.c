@@ -559,23 +559,34 @@ int mm_discard(uintptr_t start, uintptr_t end)
 
 /*
  * The program changed the protection of [start, end) to prot.  Pages
- * hidden with PROT_NONE stay so, write-protected pages stay read-only.
+ * hidden with PROT_NONE stay so, write-protected pages stay read-only;
+ * pages without an entry keep what the program gave them.
  */
 void mm_protect(uintptr_t start, uintptr_t end, unsigned int prot)
 {
-	bool adjust = false;
-
 	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
 		uint32_t e = pagestate_get(a);
 
-		if (!e)
-			continue;
-		e = (e & ~PS_PROTS) | ((uint32_t)prot << PS_PROT_SHIFT);
-		pagestate_set(a, e);
-		adjust |= page_prot(e) != prot;
+		if (e)
+			pagestate_set(a, (e & ~PS_PROTS) | ((uint32_t)prot
+							    << PS_PROT_SHIFT));
 	}
-	if (adjust)
-		apply_prot(start, end);
+	/* Runs of pages that need less than prot, by what they need. */
+	for (uintptr_t a = start; a < end;) {
+		uint32_t e = pagestate_get(a);
+		unsigned int want = page_prot(e);
+		uintptr_t b = a + PAGE_SIZE;
+
+		if (!e || want == prot) {
+			a = b;
+			continue;
+		}
+		while (b < end && pagestate_get(b) &&
+		       page_prot(pagestate_get(b)) == want)
+			b += PAGE_SIZE;
+		mprotect((void *)a, b - a, (int)want);
+		a = b;
+	}
 }
 
 static void restore_entries(uintptr_t start, uintptr_t end)
