@@ -411,6 +411,38 @@ static void rule_dontneed_markers(const struct backend *b, struct record *r,
 	rec_touch(r, "T1 writes page 3", t, WAIT_MS, true, 'w');
 }
 
+/*
+ * mprotect() over write-protected pages leaves them read-only and gives
+ * the rest of the range, registered or not, the new protection.
+ */
+static void rule_mprotect_wp(const struct backend *b, struct record *r,
+			     struct rule_stage *s)
+{
+	struct toucher *t;
+
+	REQUIRE(rec_rv_is(
+		r, "register MISSING|WP pages 0-1",
+		u_register(b, s->fd, u64p(s->a), P(2), MISSING_WP, NULL), 0));
+	zeropage_is(b, r, s, "ZEROPAGE pages 0-1", 0, 2, 0);
+	rec_rv_is(r, "protect page 1",
+		  u_writeprotect(b, s->fd, u64p(s->a + P(1)), PG, PROTECT), 0);
+	rec_rv_is(r, "mprotect pages 1-3 PROT_READ",
+		  rv(b->mprotect(s->a + P(1), P(3), PROT_READ)), 0);
+	rec_rv_is(r, "mprotect pages 0-3 PROT_READ|PROT_WRITE",
+		  rv(b->mprotect(s->a, P(4), PROT_READ | PROT_WRITE)), 0);
+	t = touch(s->a + P(3) + 8, TOUCH_READ, 0);
+	rec_touch(r, "T0 reads page 3", t, WAIT_MS, true, 0);
+	t = touch(s->a + P(2) + 8, TOUCH_WRITE, 'w');
+	rec_touch(r, "T1 writes page 2", t, WAIT_MS, true, 'w');
+	t = touch(s->a + 8, TOUCH_WRITE, 'w');
+	rec_touch(r, "T2 writes page 0", t, WAIT_MS, true, 'w');
+	t = touch(s->a + P(1) + 8, TOUCH_WRITE, 'w');
+	expect_fault(b, r, s->fd, "msg", WP_WRITE, u64p(s->a + P(1)), -1);
+	rec_rv_is(r, "unprotect page 1",
+		  u_writeprotect(b, s->fd, u64p(s->a + P(1)), PG, 0), 0);
+	rec_touch(r, "T3", t, WAIT_MS, true, 'w');
+}
+
 /* A COPY in WP mode alone stops where its source becomes unreadable. */
 static void rule_wp_only_bad_src(const struct backend *b, struct record *r,
 				 struct rule_stage *s)
@@ -515,6 +547,7 @@ static const struct rule_case {
 	 rule_wp_then_missing, UFFD_FEATURE_WP_UNPOPULATED},
 	{"MADV_DONTNEED drops write-protect markers", rule_dontneed_markers,
 	 UFFD_FEATURE_WP_UNPOPULATED},
+	{"mprotect() over write-protected pages", rule_mprotect_wp, 0},
 	{"COPY in WP mode alone from a source that ends unreadable",
 	 rule_wp_only_bad_src, 0},
 	{"ZEROPAGE, UNREGISTER, REGISTER", rule_zeropage_unregister, 0},
