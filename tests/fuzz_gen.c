@@ -55,7 +55,6 @@ enum {
 	AVOID_BAD_SRC,
 	AVOID_WP_OTHER_CTX,
 	AVOID_FILL_ACROSS,
-	AVOID_MPROTECT_WP,
 	AVOID_MOVE_WP,
 	AVOID_MOVE_ZEROPAGE,
 	AVOID_MOVE_SRC_TABLE,
@@ -99,11 +98,6 @@ static struct {
 			       "kernel may keep two mappings unmerged (the "
 			       "emulator's ENOENT check looks at page state, "
 			       "not at mappings)",
-			       true},
-	[AVOID_MPROTECT_WP] = {"mprotect-wp",
-			       "mprotect() over write-protected pages (the "
-			       "emulator also takes access from pages of the "
-			       "range that are not registered)",
 			       true},
 	[AVOID_MOVE_WP] = {"move-wp",
 			   "MOVE to or from write-protected pages (EINVAL "
@@ -710,8 +704,7 @@ static bool gen_memory_op(struct fz_model *m, struct fz_op *op)
 	    op->off + op->len > fz_area_pages(op->area) * PG ||
 	    (m->pages[op->area].unmapped & page_mask(first, end)))
 		return false;
-	return !avoid[AVOID_MPROTECT_WP].on ||
-	       !(m->pages[op->area].wp & page_mask(first, end));
+	return true;
 }
 
 /* Weights of the kinds, in enum fz_kind order. */
