@@ -547,6 +547,10 @@ int mm_discard(uintptr_t start, uintptr_t end)
 				    after | (by_prot ? PS_HIDDEN_PROT : 0));
 			if (err)
 				return err;
+			/* A guard keeps them missing: the access comes back. */
+			if ((e & PS_WP) && !by_prot)
+				mprotect((void *)a, b - a,
+					 (int)page_prot(after));
 		} else if ((e & PS_CTX_MASK) && (e & PS_WP)) {
 			/* Markers go too, on missing pages as well. */
 			set_entries(a, b, after);

@@ -412,6 +412,28 @@ static void rule_dontneed_markers(const struct backend *b, struct record *r,
 }
 
 /*
+ * Write-protected pages MADV_DONTNEED discarded are missing, and
+ * writable once unregistered.
+ */
+static void rule_dontneed_wp_unregister(const struct backend *b,
+					struct record *r, struct rule_stage *s)
+{
+	struct toucher *t;
+
+	REQUIRE(rec_rv_is(
+		r, "register MISSING|WP",
+		u_register(b, s->fd, u64p(s->a), P(4), MISSING_WP, NULL), 0));
+	copy_is(b, r, s, "COPY pages 0-1", 0, 2, 0);
+	rec_rv_is(r, "protect",
+		  u_writeprotect(b, s->fd, u64p(s->a), P(4), PROTECT), 0);
+	rec_rv_is(r, "MADV_DONTNEED", rv(b->madvise(s->a, P(4), MADV_DONTNEED)),
+		  0);
+	rec_rv_is(r, "UNREGISTER", u_unregister(b, s->fd, u64p(s->a), P(4)), 0);
+	t = touch(s->a + 8, TOUCH_WRITE, 'w');
+	rec_touch(r, "T0 writes page 0", t, WAIT_MS, true, 'w');
+}
+
+/*
  * mprotect() over write-protected pages leaves them read-only and gives
  * the rest of the range, registered or not, the new protection.
  */
@@ -547,6 +569,8 @@ static const struct rule_case {
 	 rule_wp_then_missing, UFFD_FEATURE_WP_UNPOPULATED},
 	{"MADV_DONTNEED drops write-protect markers", rule_dontneed_markers,
 	 UFFD_FEATURE_WP_UNPOPULATED},
+	{"MADV_DONTNEED of write-protected pages, UNREGISTER",
+	 rule_dontneed_wp_unregister, 0},
 	{"mprotect() over write-protected pages", rule_mprotect_wp, 0},
 	{"COPY in WP mode alone from a source that ends unreadable",
 	 rule_wp_only_bad_src, 0},
