@@ -390,18 +390,47 @@ API int uffdemu_madvise(void *addr, size_t len, int advice)
 	return r;
 }
 
+/*
+ * The part of [start, end) that an mprotect() failing ENOMEM changed: the
+ * kernel goes mapping by mapping from start and stops at the first hole.
+ */
+static uintptr_t protected_prefix(uintptr_t start, uintptr_t end)
+{
+	struct mm_vma v[64];
+	int n = mm_vmas(start, end, v, 64);
+	uintptr_t at = start;
+
+	for (int i = 0; i < n && i < 64 && v[i].start <= at; i++)
+		at = v[i].end;
+	return at < end ? at : end;
+}
+
+/*
+ * mprotect(2).  Where it fails with ENOMEM, the kernel changed the
+ * mappings before the hole, and so does the emulator's picture.
+ * Limitation: a failure for another reason (EACCES at a mapping that
+ * cannot take prot) leaves the picture as it was, where the kernel changed
+ * the mappings before the one it failed at.
+ */
 API int uffdemu_mprotect(void *addr, size_t len, int prot)
 {
-	uintptr_t start, end;
-	int r;
+	uintptr_t start, end, done;
+	int r, err;
 
 	if (!page_range(addr, len, &start, &end))
 		return mprotect(addr, len, prot);
 	mm_lock();
 	r = mprotect(addr, len, prot);
-	if (r == 0)
+	err = errno;
+	if (r == 0) {
 		mm_protect(start, end, (unsigned int)prot);
+	} else if (err == ENOMEM) {
+		done = protected_prefix(start, end);
+		if (done > start)
+			mm_protect(start, done, (unsigned int)prot);
+	}
 	mm_unlock();
+	errno = err;
 	return r;
 }
 
