@@ -465,6 +465,30 @@ static void rule_mprotect_wp(const struct backend *b, struct record *r,
 	rec_touch(r, "T3", t, WAIT_MS, true, 'w');
 }
 
+/*
+ * mprotect() that runs past the mapping into a hole fails ENOMEM, but
+ * the pages before the hole have the new protection: a COPY across the
+ * change is not in one mapping.
+ */
+static void rule_mprotect_past_end(const struct backend *b, struct record *r,
+				   struct rule_stage *s)
+{
+	struct toucher *t;
+
+	munmap(s->a + P(3), PG);
+	setup_register(b, r, s->fd, s->a, P(3));
+	rec_rv_is(r, "mprotect pages 1-3 PROT_READ",
+		  rv(b->mprotect(s->a + P(1), P(3), PROT_READ)), -ENOMEM);
+	rec_rv_is(r, "mprotect from the hole",
+		  rv(b->mprotect(s->a + P(3), PG, PROT_NONE)), -ENOMEM);
+	copy_is(b, r, s, "COPY pages 0-1", 0, 2, -ENOENT);
+	zeropage_is(b, r, s, "ZEROPAGE pages 1-2", 1, 2, 0);
+	t = touch(s->a + 8, TOUCH_READ, 0);
+	expect_fault(b, r, s->fd, "msg", 0, u64p(s->a), -1);
+	copy_is(b, r, s, "COPY page 0", 0, 1, 0);
+	rec_touch(r, "T0", t, WAIT_MS, true, s->src[8]);
+}
+
 /* A COPY in WP mode alone stops where its source becomes unreadable. */
 static void rule_wp_only_bad_src(const struct backend *b, struct record *r,
 				 struct rule_stage *s)
@@ -572,6 +596,7 @@ static const struct rule_case {
 	{"MADV_DONTNEED of write-protected pages, UNREGISTER",
 	 rule_dontneed_wp_unregister, 0},
 	{"mprotect() over write-protected pages", rule_mprotect_wp, 0},
+	{"mprotect() past the end of the mapping", rule_mprotect_past_end, 0},
 	{"COPY in WP mode alone from a source that ends unreadable",
 	 rule_wp_only_bad_src, 0},
 	{"ZEROPAGE, UNREGISTER, REGISTER", rule_zeropage_unregister, 0},
