@@ -50,7 +50,6 @@ uint64_t fz_splitmix(uint64_t *state)
  */
 enum {
 	AVOID_COPY_WP,
-	AVOID_PROTECT_PAST_END,
 	AVOID_FIOASYNC,
 	AVOID_BAD_SRC,
 	AVOID_WP_OTHER_CTX,
@@ -74,11 +73,6 @@ static struct {
 			   "COPY with MODE_WP (EINVAL before the kernel's "
 			   "ENOENT for a range not in one registered mapping)",
 			   true},
-	[AVOID_PROTECT_PAST_END] = {"mprotect-past-end",
-				    "mprotect() of a range that runs past a "
-				    "mapping (ENOMEM, and the emulator's "
-				    "picture misses the pages it changed)",
-				    true},
 	[AVOID_FIOASYNC] = {"fioasync",
 			    "FIOASYNC (ENOTTY even when it changes nothing, "
 			    "where the kernel returns 0, or EFAULT)",
@@ -157,7 +151,6 @@ struct fz_model {
 	struct {
 		uint32_t cuts;     /* a mapping may begin at page i */
 		uint32_t zeroed;   /* filled by ZEROPAGE, untouched since */
-		uint32_t unmapped; /* unmapped by munmap() */
 		uint32_t wp;       /* WRITEPROTECT'ed at some time */
 		uint32_t zero;     /* filled by ZEROPAGE, not written since */
 		uint32_t poisoned; /* POISON'ed, not unmapped since */
@@ -677,8 +670,6 @@ static bool gen_thread_op(struct fz_model *m, struct fz_op *op)
  */
 static bool gen_memory_op(struct fz_model *m, struct fz_op *op)
 {
-	unsigned int first, end;
-
 	pick_range(m, op, false);
 	if (op->kind == FZ_MADVISE && m->n_reg && chance(m, 60)) {
 		int k = (int)rnd(m, (uint64_t)m->n_reg);
@@ -697,13 +688,6 @@ static bool gen_memory_op(struct fz_model *m, struct fz_op *op)
 		return true;
 	op->mode = PICK(m, PROT_READ | PROT_WRITE, PROT_READ | PROT_WRITE,
 			PROT_READ | PROT_WRITE, PROT_READ, PROT_NONE);
-	if (!avoid[AVOID_PROTECT_PAST_END].on)
-		return true;
-	/* Only whole mapped pages of one area. */
-	if (!page_span(op, &first, &end) ||
-	    op->off + op->len > fz_area_pages(op->area) * PG ||
-	    (m->pages[op->area].unmapped & page_mask(first, end)))
-		return false;
 	return true;
 }
 
@@ -881,10 +865,6 @@ static void model_area(struct fz_model *m, const struct fz_op *op,
 		m->pages[a].poisoned &= ~mask;
 		m->pages[a].stale &= ~mask;
 	}
-	if (op->kind == FZ_MUNMAP)
-		m->pages[a].unmapped |= mask;
-	if (op->kind == FZ_MMAP)
-		m->pages[a].unmapped &= ~mask;
 }
 
 static void model_pages(struct fz_model *m, const struct fz_op *op,
