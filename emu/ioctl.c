@@ -448,24 +448,37 @@ static void clear_wp(uintptr_t start, uintptr_t end)
 }
 
 /*
+ * Whether empty pages of the owner's range are marked when protected: the
+ * owner's UFFD_FEATURE_WP_UNPOPULATED decides, as on the kernel, whichever
+ * context the call came through.
+ */
+static bool marks_unpopulated(uint32_t entry)
+{
+	struct uffd_ctx *owner = ctx_by_slot(entry & PS_CTX_MASK);
+
+	return owner && (owner->features & UFFD_FEATURE_WP_UNPOPULATED);
+}
+
+/*
  * Every piece of [start, end) that a mapping covers must be registered in
  * WP mode; the first that is not ends the walk with ENOENT, the pieces
  * before it already changed.  Holes are skipped.
  */
-static int writeprotect_vmas(struct uffd_ctx *ctx, uintptr_t start,
-			     uintptr_t end, bool wp)
+static int writeprotect_vmas(uintptr_t start, uintptr_t end, bool wp)
 {
-	bool unpopulated = ctx->features & UFFD_FEATURE_WP_UNPOPULATED;
 	bool any = false;
 
 	for (uintptr_t a = start; a < end;) {
+		uint32_t e = pagestate_get(a);
 		uintptr_t b = a;
 		int err;
 
-		while (b < end && (pagestate_get(b) & PS_MODE_WP))
+		while (b < end && (pagestate_get(b) & PS_MODE_WP) &&
+		       (pagestate_get(b) & PS_CTX_MASK) == (e & PS_CTX_MASK))
 			b += PAGE_SIZE;
 		if (b > a) {
-			err = mm_writeprotect(a, b, wp, unpopulated, clear_wp);
+			err = mm_writeprotect(a, b, wp, marks_unpopulated(e),
+					      clear_wp);
 			if (err)
 				return err;
 			any = true;
@@ -504,8 +517,7 @@ static int do_writeprotect(struct uffd_ctx *ctx, void *arg)
 	if (!ctx_mm_alive(ctx))
 		return -ESRCH;
 	mm_lock();
-	err = writeprotect_vmas(ctx, w.range.start, w.range.start + w.range.len,
-				wp);
+	err = writeprotect_vmas(w.range.start, w.range.start + w.range.len, wp);
 	mm_unlock();
 	if (err)
 		return err;
