@@ -489,6 +489,39 @@ static void rule_mprotect_past_end(const struct backend *b, struct record *r,
 	rec_touch(r, "T0", t, WAIT_MS, true, s->src[8]);
 }
 
+/*
+ * WRITEPROTECT through another context marks the empty pages of the range
+ * as the owner's UFFD_FEATURE_WP_UNPOPULATED says, not the caller's.
+ * Here fd has it; a second context without it owns pages 0-1, and fd owns
+ * pages 2-3 and protects all four through the second one.
+ */
+static void rule_wp_owner_features(const struct backend *b, struct record *r,
+				   struct rule_stage *s)
+{
+	int other = setup_uffd(b, r, O_NONBLOCK, 0);
+	struct toucher *t;
+
+	REQUIRE(rec_rv_is(r, "other: register WP pages 0-1",
+			  u_register(b, other, u64p(s->a), P(2),
+				     UFFDIO_REGISTER_MODE_WP, NULL),
+			  0));
+	REQUIRE(rec_rv_is(r, "register WP pages 2-3",
+			  u_register(b, s->fd, u64p(s->a + P(2)), P(2),
+				     UFFDIO_REGISTER_MODE_WP, NULL),
+			  0));
+	rec_rv_is(r, "protect through the other",
+		  u_writeprotect(b, other, u64p(s->a), P(4), PROTECT), 0);
+	zeropage_is(b, r, s, "ZEROPAGE page 0 (no marker)", 0, 1, 0);
+	zeropage_is(b, r, s, "ZEROPAGE page 2 (a marker)", 2, 1, -EEXIST);
+	t = touch(s->a + P(1) + 8, TOUCH_WRITE, 'w');
+	rec_touch(r, "T0 writes page 1", t, WAIT_MS, true, 'w');
+	t = touch(s->a + P(3) + 8, TOUCH_WRITE, 'w');
+	expect_fault(b, r, s->fd, "msg", WP_WRITE, u64p(s->a + P(3)), -1);
+	rec_rv_is(r, "unprotect page 3",
+		  u_writeprotect(b, s->fd, u64p(s->a + P(3)), PG, 0), 0);
+	rec_touch(r, "T1", t, WAIT_MS, true, 'w');
+}
+
 /* A COPY in WP mode alone stops where its source becomes unreadable. */
 static void rule_wp_only_bad_src(const struct backend *b, struct record *r,
 				 struct rule_stage *s)
@@ -597,6 +630,8 @@ static const struct rule_case {
 	 rule_dontneed_wp_unregister, 0},
 	{"mprotect() over write-protected pages", rule_mprotect_wp, 0},
 	{"mprotect() past the end of the mapping", rule_mprotect_past_end, 0},
+	{"WRITEPROTECT follows the owner's WP_UNPOPULATED",
+	 rule_wp_owner_features, UFFD_FEATURE_WP_UNPOPULATED},
 	{"COPY in WP mode alone from a source that ends unreadable",
 	 rule_wp_only_bad_src, 0},
 	{"ZEROPAGE, UNREGISTER, REGISTER", rule_zeropage_unregister, 0},
