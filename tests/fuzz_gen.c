@@ -52,7 +52,6 @@ enum {
 	AVOID_COPY_WP,
 	AVOID_FIOASYNC,
 	AVOID_BAD_SRC,
-	AVOID_WP_OTHER_CTX,
 	AVOID_FILL_ACROSS,
 	AVOID_MOVE_WP,
 	AVOID_MOVE_ZEROPAGE,
@@ -81,12 +80,6 @@ static struct {
 			   "COPY from an unreadable source (EEXIST before the "
 			   "kernel's EFAULT when the page is present)",
 			   true},
-	[AVOID_WP_OTHER_CTX] =
-		{"wp-other-context",
-		 "contexts that differ in WP_UNPOPULATED (a "
-		 "WRITEPROTECT through one on the other's range "
-		 "follows the caller's feature, not the owner's)",
-		 true},
 	[AVOID_FILL_ACROSS] = {"fill-across-mappings",
 			       "COPY and ZEROPAGE across a place where the "
 			       "kernel may keep two mappings unmerged (the "
@@ -158,8 +151,7 @@ struct fz_model {
 				      released */
 		bool empty_table;  /* its page table may hold no page */
 	} pages[AREA_C + 1];
-	bool wp_unpopulated; /* every UFFDIO_API asks for it, or none */
-	bool device;         /* the kernel's /dev/userfaultfd can be used */
+	bool device; /* the kernel's /dev/userfaultfd can be used */
 	/* The last ranges REGISTER accepted, where the action is. */
 	struct {
 		uint8_t area;
@@ -542,11 +534,6 @@ static bool gen_uffd_op(struct fz_model *m, struct fz_op *op)
 		op->x = chance(m, 90) ? UFFD_API
 				      : PICK(m, 0xAB, 0, UFFD_API | 1ULL << 32);
 		op->mode = chance(m, 30) ? 0 : fz_splitmix(&m->rng) & FEATURES;
-		if (avoid[AVOID_WP_OTHER_CTX].on)
-			op->mode =
-				(op->mode & ~UFFD_FEATURE_WP_UNPOPULATED) |
-				(m->wp_unpopulated ? UFFD_FEATURE_WP_UNPOPULATED
-						   : 0);
 		if (chance(m, 8))
 			op->mode |= PICK(m, 1ULL << 17, 1ULL << 20, 1ULL << 31,
 					 1ULL << 32, 1ULL << 63);
@@ -944,7 +931,6 @@ struct fz_model *fz_model_new(uint64_t seed, bool device)
 	if (!m)
 		abort();
 	m->rng = seed;
-	m->wp_unpopulated = fz_splitmix(&m->rng) & 1;
 	m->device = device;
 	return m;
 }
