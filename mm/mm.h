@@ -37,7 +37,7 @@
 #define PS_PROT_WRITE   (1U << 20)
 #define PS_PROT_EXEC    (1U << 21)
 #define PS_PROTS        (PS_PROT_READ | PS_PROT_WRITE | PS_PROT_EXEC)
-#define PS_PRESENT      (1U << 22) /* populated: accesses do not trap */
+#define PS_PRESENT      (1U << 22) /* populated; kept in MISSING mode only */
 #define PS_BUSY         (1U << 23) /* being changed: a fault just retries */
 #define PS_HIDDEN_PROT  (1U << 24) /* kept missing by PROT_NONE, not a guard */
 #define PS_WP           (1U << 25) /* write-protected: uffd-wp mark or marker */
