@@ -549,7 +549,9 @@ API void uffdemu_pagemap_fixup(uint64_t *entries, uint64_t first_page, size_t n)
 		if (e & PS_POISON)
 			entries[i] = PM_POISON_MARKER;
 		else if (entries[i] & PM_PRESENT)
-			entries[i] |= e & PS_WP ? PM_UFFD_WP : 0;
+			entries[i] |= (e & PS_WP) && (e & PS_MODE_WP)
+					      ? PM_UFFD_WP
+					      : 0;
 		else if ((e & PS_MODE_MISSING) || (e & PS_WP))
 			/* A guard or a PROT_NONE page that stands for a
 			 * missing one, or a page marked unpopulated. */

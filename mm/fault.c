@@ -90,6 +90,16 @@ static bool take_fault(uintptr_t addr, bool write, void *uc)
 		return false;
 	if ((entry & PS_MODE_MISSING) && !(entry & PS_PRESENT)) {
 		retry_addr = 0;
+		/*
+		 * A write-protect marker outside WP mode goes at the first
+		 * fault, as on the kernel.
+		 * Limitation: an operation on the page at the same moment may
+		 * write the marker back.
+		 */
+		if ((entry & PS_WP) && !(entry & PS_MODE_WP) &&
+		    pagestate_replace(addr, entry, entry & ~PS_WP))
+			mprotect((void *)(addr & PAGE_MASK), PAGE_SIZE,
+				 (int)page_prot(entry & ~PS_WP));
 		return emu_fault(addr, write, false, uc);
 	}
 	if (write && (entry & PS_WP) && (entry & PS_MODE_WP)) {

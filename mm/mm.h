@@ -49,6 +49,7 @@
 int pagestate_reserve(uintptr_t start, size_t len);
 uint32_t pagestate_get(uintptr_t addr);
 void pagestate_set(uintptr_t addr, uint32_t entry);
+bool pagestate_replace(uintptr_t addr, uint32_t old, uint32_t entry);
 void pagestate_release(uintptr_t start, size_t len);
 
 /* The protection the program set. */

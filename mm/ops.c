@@ -52,23 +52,27 @@ static void apply_prot(uintptr_t start, uintptr_t end)
  * while its populated pages are found, so no thread can populate a page
  * that is then hidden; a thread that touches it meanwhile sees a busy
  * entry and retries.  Write protection already on the pages stays, as on
- * the kernel.
+ * the kernel: on populated pages where the new modes have WP and the pages
+ * were registered, and markers on empty pages in any case (in a mode
+ * without WP they are only in the way of ZEROPAGE and POISON, until a
+ * fault clears them).
  */
 static int register_run(uintptr_t start, uintptr_t end, unsigned int slot,
 			uint32_t modes, unsigned int prot)
 {
 	size_t pages = (end - start) >> PAGE_SHIFT;
 	uint32_t base = entry_of(slot, modes, prot);
-	unsigned char *vec = malloc(pages);
+	unsigned char *vec = malloc(2 * pages); /* then: registered before */
 	int err = 0;
 
 	if (!vec)
 		return -ENOMEM;
 	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
-		uint32_t wp = pagestate_get(a) & PS_WP;
+		uint32_t old = pagestate_get(a);
 
-		pagestate_set(a,
-			      base | PS_BUSY | (modes & PS_MODE_WP ? wp : 0));
+		vec[pages + ((a - start) >> PAGE_SHIFT)] =
+			(old & PS_CTX_MASK) != 0;
+		pagestate_set(a, base | PS_BUSY | (old & PS_WP));
 	}
 	if (mprotect((void *)start, end - start, PROT_NONE) != 0)
 		err = -errno;
@@ -88,6 +92,10 @@ static int register_run(uintptr_t start, uintptr_t end, unsigned int slot,
 		for (uintptr_t p = a; p < b; p += PAGE_SIZE) {
 			uint32_t e = pagestate_get(p) & ~PS_BUSY;
 
+			if (vec[i] &&
+			    (!(modes & PS_MODE_WP) ||
+			     !vec[pages + ((p - start) >> PAGE_SHIFT)]))
+				e &= ~PS_WP;
 			if (err)
 				e = 0;
 			else if (vec[i] && (modes & PS_MODE_MISSING))
@@ -153,27 +161,34 @@ int mm_register(uintptr_t start, uintptr_t end, unsigned int slot,
 	return err;
 }
 
+/* What of a page's entry outlives its registration. */
+static uint32_t left_after_release(uint32_t e)
+{
+	if (e & PS_POISON)
+		return e & (PS_POISON | PS_PROTS | PS_HIDDEN_PROT);
+	/* A marker outside WP mode: unregistering leaves it alone. */
+	if ((e & PS_WP) && !(e & PS_MODE_WP))
+		return e & (PS_WP | PS_PROTS);
+	return 0;
+}
+
 /*
  * Forgets the registration of [start, end).  Poison markers outlive it, as
- * on the kernel: those pages keep an entry of their own.
+ * on the kernel, and so do write-protect markers of a range no longer in
+ * WP mode: those pages keep an entry of their own.
  */
 static void keep_poison_release(uintptr_t start, uintptr_t end)
 {
-	bool poison = false;
+	bool keep = false;
 
-	for (uintptr_t a = start; a < end && !poison; a += PAGE_SIZE)
-		poison = pagestate_get(a) & PS_POISON;
-	if (!poison) {
+	for (uintptr_t a = start; a < end && !keep; a += PAGE_SIZE)
+		keep = left_after_release(pagestate_get(a)) != 0;
+	if (!keep) {
 		pagestate_release(start, end - start);
 		return;
 	}
-	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
-		uint32_t e = pagestate_get(a);
-
-		pagestate_set(a, e & PS_POISON ? e & (PS_POISON | PS_PROTS |
-						      PS_HIDDEN_PROT)
-					       : 0);
-	}
+	for (uintptr_t a = start; a < end; a += PAGE_SIZE)
+		pagestate_set(a, left_after_release(pagestate_get(a)));
 }
 
 static void mark_busy(uintptr_t start, uintptr_t end)
@@ -555,6 +570,9 @@ int mm_discard(uintptr_t start, uintptr_t end)
 			/* Markers go too, on missing pages as well. */
 			set_entries(a, b, after);
 			mprotect((void *)a, b - a, (int)page_prot(after));
+		} else if (e & PS_WP) {
+			/* A marker left on memory no longer registered. */
+			set_entries(a, b, 0);
 		}
 		a = b;
 	}

@@ -64,6 +64,20 @@ uint32_t pagestate_get(uintptr_t addr)
 		memory_order_acquire);
 }
 
+/*
+ * Replaces the entry if it is still old; safe in a signal handler.  The page
+ * must have been reserved.
+ */
+bool pagestate_replace(uintptr_t addr, uint32_t old, uint32_t entry)
+{
+	uint32_t *leaf = leaf_for(addr);
+
+	return atomic_compare_exchange_strong(
+		(_Atomic uint32_t *)&leaf[(addr >> PAGE_SHIFT) &
+					  (LEAF_PAGES - 1)],
+		&old, entry);
+}
+
 /* The page must have been reserved. */
 void pagestate_set(uintptr_t addr, uint32_t entry)
 {
