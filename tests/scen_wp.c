@@ -522,6 +522,40 @@ static void rule_wp_owner_features(const struct backend *b, struct record *r,
 	rec_touch(r, "T1", t, WAIT_MS, true, 'w');
 }
 
+/*
+ * Registered again without WP mode, empty write-protected pages keep their
+ * markers, through UNREGISTER too: ZEROPAGE fails EEXIST until a fault
+ * clears the marker.
+ */
+static void rule_markers_left(const struct backend *b, struct record *r,
+			      struct rule_stage *s)
+{
+	struct toucher *t;
+
+	REQUIRE(rec_rv_is(r, "register WP",
+			  u_register(b, s->fd, u64p(s->a), P(4),
+				     UFFDIO_REGISTER_MODE_WP, NULL),
+			  0));
+	rec_rv_is(r, "protect",
+		  u_writeprotect(b, s->fd, u64p(s->a), P(4), PROTECT), 0);
+	setup_register(b, r, s->fd, s->a, P(4));
+	zeropage_is(b, r, s, "ZEROPAGE page 0", 0, 1, -EEXIST);
+	t = touch(s->a + 8, TOUCH_READ, 0);
+	expect_fault(b, r, s->fd, "msg", 0, u64p(s->a), -1);
+	zeropage_is(b, r, s, "ZEROPAGE page 0 after the fault", 0, 1, 0);
+	rec_touch(r, "T0", t, WAIT_MS, true, 0);
+	rec_rv_is(r, "UNREGISTER", u_unregister(b, s->fd, u64p(s->a), P(4)), 0);
+	t = touch(s->a + P(1) + 8, TOUCH_WRITE, 'w');
+	rec_touch(r, "T1 writes page 1", t, WAIT_MS, true, 'w');
+	setup_register(b, r, s->fd, s->a, P(4));
+	zeropage_is(b, r, s, "ZEROPAGE page 1", 1, 1, -EEXIST);
+	zeropage_is(b, r, s, "ZEROPAGE page 2", 2, 1, -EEXIST);
+	copy_is(b, r, s, "COPY page 2", 2, 1, 0);
+	rec_rv_is(r, "MADV_DONTNEED page 3",
+		  rv(b->madvise(s->a + P(3), PG, MADV_DONTNEED)), 0);
+	zeropage_is(b, r, s, "ZEROPAGE page 3", 3, 1, 0);
+}
+
 /* A COPY in WP mode alone stops where its source becomes unreadable. */
 static void rule_wp_only_bad_src(const struct backend *b, struct record *r,
 				 struct rule_stage *s)
@@ -632,6 +666,8 @@ static const struct rule_case {
 	{"mprotect() past the end of the mapping", rule_mprotect_past_end, 0},
 	{"WRITEPROTECT follows the owner's WP_UNPOPULATED",
 	 rule_wp_owner_features, UFFD_FEATURE_WP_UNPOPULATED},
+	{"markers left by a registration without WP", rule_markers_left,
+	 UFFD_FEATURE_WP_UNPOPULATED},
 	{"COPY in WP mode alone from a source that ends unreadable",
 	 rule_wp_only_bad_src, 0},
 	{"ZEROPAGE, UNREGISTER, REGISTER", rule_zeropage_unregister, 0},
