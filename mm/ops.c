@@ -508,7 +508,8 @@ int mm_writeprotect(uintptr_t start, uintptr_t end, bool wp, bool unpopulated,
 		bool populated = e & PS_MODE_MISSING ? (e & PS_PRESENT) != 0
 						     : vec[i] != 0;
 
-		if (populated || unpopulated)
+		/* A poison marker stays as it is. */
+		if ((populated || unpopulated) && !(e & PS_POISON))
 			pagestate_set(a, e | PS_WP);
 	}
 	free(vec);
@@ -546,7 +547,7 @@ int mm_discard(uintptr_t start, uintptr_t end)
 
 		if (e & PS_POISON) {
 			/* Discarding removes a poison marker. */
-			uint32_t left = e & ~PS_POISON;
+			uint32_t left = e & ~(PS_POISON | PS_WP);
 
 			if (!(e & PS_MODE_MISSING)) {
 				install_unhide(a, b - a, ps_prot(e),
