@@ -356,6 +356,28 @@ static void rule_wp_only_poison_discard(const struct backend *b,
 }
 
 /*
+ * WRITEPROTECT leaves a poison marker as it is: once MADV_DONTNEED has
+ * removed it the page is empty.
+ */
+static void rule_protect_poisoned(const struct backend *b, struct record *r,
+				  struct rule_stage *s)
+{
+	struct uffdio_poison p = {{u64p(s->a), PG}, 0, 0};
+
+	REQUIRE(rec_rv_is(
+		r, "register MISSING|WP",
+		u_register(b, s->fd, u64p(s->a), P(2), MISSING_WP, NULL), 0));
+	rec_rv_is(r, "POISON page 0", rv(b->ioctl(s->fd, UFFDIO_POISON, &p)),
+		  0);
+	rec_rv_is(r, "protect pages 0-1",
+		  u_writeprotect(b, s->fd, u64p(s->a), P(2), PROTECT), 0);
+	zeropage_is(b, r, s, "ZEROPAGE page 1", 1, 1, -EEXIST);
+	rec_rv_is(r, "MADV_DONTNEED page 0",
+		  rv(b->madvise(s->a, PG, MADV_DONTNEED)), 0);
+	zeropage_is(b, r, s, "ZEROPAGE page 0", 0, 1, 0);
+}
+
+/*
  * Registered again in MISSING mode, write-protected pages keep the access
  * the program gave them: a write is a MISSING fault.
  */
@@ -656,6 +678,8 @@ static const struct rule_case {
 	 rule_wp_only_marker_write, UFFD_FEATURE_WP_UNPOPULATED},
 	{"MADV_DONTNEED of a poisoned page in WP mode alone",
 	 rule_wp_only_poison_discard, UFFD_FEATURE_POISON},
+	{"WRITEPROTECT over a poisoned page", rule_protect_poisoned,
+	 UFFD_FEATURE_WP_UNPOPULATED | UFFD_FEATURE_POISON},
 	{"write-protected pages registered again MISSING|WP",
 	 rule_wp_then_missing, UFFD_FEATURE_WP_UNPOPULATED},
 	{"MADV_DONTNEED drops write-protect markers", rule_dontneed_markers,
