@@ -224,11 +224,16 @@ static int do_unregister(struct uffd_ctx *ctx, void *arg)
 	mm_lock();
 	err = unregister_check(ctx, start, end);
 	while (!err && reg_next(start, end, (unsigned int)ctx->slot, &piece)) {
-		/* Only MISSING-mode waiters are woken by unregistering. */
-		if (mm_unregister(piece.start, piece.end))
-			msgq_wake_range(ctx, piece.start,
-					piece.end - piece.start);
-		start = piece.end;
+		/* Only the waiters of pages in MISSING mode are woken. */
+		uintptr_t b = piece.start + PAGE_SIZE;
+		uint32_t missing = pagestate_get(piece.start) & PS_MODE_MISSING;
+
+		while (b < piece.end &&
+		       (pagestate_get(b) & PS_MODE_MISSING) == missing)
+			b += PAGE_SIZE;
+		if (mm_unregister(piece.start, b))
+			msgq_wake_range(ctx, piece.start, b - piece.start);
+		start = b;
 	}
 	mm_unlock();
 	return err;
@@ -291,7 +296,9 @@ static bool flags_agree(uintptr_t start, uintptr_t end)
  * The fill loop's first check: [dst, dst + len) must lie in one registered
  * mapping.  Pages that agree in owner, modes and protection, in real
  * mappings that agree in their flags, are what one kernel VMA would hold.
- * Returns the bytes of missing pages at the start.
+ * Returns the bytes at the start that may be filled: pages in MISSING mode
+ * not populated, and pages in other modes, whose source the kernel reads
+ * before it looks at them.
  * Limitation: the kernel also keeps mappings apart that agree in all of
  * that but got their anonymous-page bookkeeping (anon_vma) while apart: a
  * write fault or a fill aimed at either, even one that failed, before
@@ -300,6 +307,10 @@ static bool flags_agree(uintptr_t start, uintptr_t end)
  * they are not split where a registration begins, and guard markers give
  * them bookkeeping the kernel's lack.  It fills such a range where the
  * kernel fails ENOENT.
+ * Limitation: the source is read ahead, all of it, and where it overlaps
+ * empty pages of the destination outside MISSING mode it populates them
+ * before they are filled (EEXIST), where the kernel reads each source page
+ * only as it fills the page before.
  */
 static ssize_t fill_target(uintptr_t dst, size_t len, bool wp)
 {
@@ -314,8 +325,7 @@ static ssize_t fill_target(uintptr_t dst, size_t len, bool wp)
 
 		if ((e & same) != (first & same))
 			return -ENOENT;
-		if (missing == len &&
-		    ((e & PS_PRESENT) || !(e & PS_MODE_MISSING)))
+		if (missing == len && (e & PS_MODE_MISSING) && (e & PS_PRESENT))
 			missing = off;
 	}
 	if (!flags_agree(dst, dst + len))
@@ -497,24 +507,37 @@ static void clear_wp(uintptr_t start, uintptr_t end)
 }
 
 /*
+ * Whether empty pages of the owner's range are marked when protected: the
+ * owner's UFFD_FEATURE_WP_UNPOPULATED decides, as on the kernel, whichever
+ * context the call came through.
+ */
+static bool marks_unpopulated(uint32_t entry)
+{
+	struct uffd_ctx *owner = ctx_by_slot(entry & PS_CTX_MASK);
+
+	return owner && (owner->features & UFFD_FEATURE_WP_UNPOPULATED);
+}
+
+/*
  * Every piece of [start, end) that a mapping covers must be registered in
  * WP mode; the first that is not ends the walk with ENOENT, the pieces
  * before it already changed.  Holes are skipped.
  */
-static int writeprotect_vmas(struct uffd_ctx *ctx, uintptr_t start,
-			     uintptr_t end, bool wp)
+static int writeprotect_vmas(uintptr_t start, uintptr_t end, bool wp)
 {
-	bool unpopulated = ctx->features & UFFD_FEATURE_WP_UNPOPULATED;
 	bool any = false;
 
 	for (uintptr_t a = start; a < end;) {
+		uint32_t e = pagestate_get(a);
 		uintptr_t b = a;
 		int err;
 
-		while (b < end && (pagestate_get(b) & PS_MODE_WP))
+		while (b < end && (pagestate_get(b) & PS_MODE_WP) &&
+		       (pagestate_get(b) & PS_CTX_MASK) == (e & PS_CTX_MASK))
 			b += PAGE_SIZE;
 		if (b > a) {
-			err = mm_writeprotect(a, b, wp, unpopulated, clear_wp);
+			err = mm_writeprotect(a, b, wp, marks_unpopulated(e),
+					      clear_wp);
 			if (err)
 				return err;
 			any = true;
@@ -553,8 +576,7 @@ static int do_writeprotect(struct uffd_ctx *ctx, void *arg)
 	if (!ctx_mm_alive(ctx))
 		return -ESRCH;
 	mm_lock();
-	err = writeprotect_vmas(ctx, w.range.start, w.range.start + w.range.len,
-				wp);
+	err = writeprotect_vmas(w.range.start, w.range.start + w.range.len, wp);
 	mm_unlock();
 	if (err)
 		return err;

@@ -406,11 +406,33 @@ API int uffdemu_madvise(void *addr, size_t len, int advice)
 	return r;
 }
 
+/*
+ * The part of [start, end) that an mprotect() failing ENOMEM changed: the
+ * kernel goes mapping by mapping from start and stops at the first hole.
+ */
+static uintptr_t protected_prefix(uintptr_t start, uintptr_t end)
+{
+	struct mm_vma v[64];
+	int n = mm_vmas(start, end, v, 64);
+	uintptr_t at = start;
+
+	for (int i = 0; i < n && i < 64 && v[i].start <= at; i++)
+		at = v[i].end;
+	return at < end ? at : end;
+}
+
+/*
+ * mprotect(2).  Where it fails with ENOMEM, the kernel changed the
+ * mappings before the hole, and so does the emulator's picture.
+ * Limitation: a failure for another reason (EACCES at a mapping that
+ * cannot take prot) leaves the picture as it was, where the kernel changed
+ * the mappings before the one it failed at.
+ */
 API int uffdemu_mprotect(void *addr, size_t len, int prot)
 {
-	uintptr_t start, end;
+	uintptr_t start, end, done;
 	sigset_t saved;
-	int r;
+	int r, err;
 
 	if (!page_range(addr, len, &start, &end))
 		return mprotect(addr, len, prot);
@@ -419,10 +441,17 @@ API int uffdemu_mprotect(void *addr, size_t len, int prot)
 	 * a page the old protection back. */
 	emu_faults_lock(&saved);
 	r = mprotect(addr, len, prot);
-	if (r == 0)
+	err = errno;
+	if (r == 0) {
 		mm_protect(start, end, (unsigned int)prot);
+	} else if (err == ENOMEM) {
+		done = protected_prefix(start, end);
+		if (done > start)
+			mm_protect(start, done, (unsigned int)prot);
+	}
 	emu_faults_unlock(&saved);
 	mm_unlock();
+	errno = err;
 	return r;
 }
 
@@ -548,7 +577,9 @@ API void uffdemu_pagemap_fixup(uint64_t *entries, uint64_t first_page, size_t n)
 		if (e & PS_POISON)
 			entries[i] = PM_POISON_MARKER;
 		else if (entries[i] & PM_PRESENT)
-			entries[i] |= e & PS_WP ? PM_UFFD_WP : 0;
+			entries[i] |= (e & PS_WP) && (e & PS_MODE_WP)
+					      ? PM_UFFD_WP
+					      : 0;
 		else if ((e & PS_MODE_MISSING) || (e & PS_WP))
 			/* A guard or a PROT_NONE page that stands for a
 			 * missing one, or a page marked unpopulated. */

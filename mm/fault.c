@@ -92,10 +92,32 @@ static bool take_fault(uintptr_t addr, bool write, void *uc)
 		retry_addr = 0;
 		/* The kernel's fault makes the page table first. */
 		tables_note(addr, addr + 1);
+		/*
+		 * A write-protect marker outside WP mode goes at the first
+		 * fault, as on the kernel.
+		 * Limitation: an operation on the page at the same moment may
+		 * write the marker back.
+		 */
+		if ((entry & PS_WP) && !(entry & PS_MODE_WP) &&
+		    pagestate_cas(addr, entry, entry & ~PS_WP))
+			mprotect((void *)(addr & PAGE_MASK), PAGE_SIZE,
+				 (int)page_prot(entry & ~PS_WP));
 		return emu_fault(addr, write, false, uc);
 	}
 	if (write && (entry & PS_WP) && (entry & PS_MODE_WP)) {
 		retry_addr = 0;
+		/*
+		 * A write to an empty page outside MISSING mode populates it
+		 * first, write-protected, as the kernel's fault does before
+		 * it reports: a read maps the zero page (nothing happens to
+		 * a populated page), and a fill then finds the page there.
+		 * Limitation: a thread that takes the read access away
+		 * (mprotect) between the check and the read ends the process
+		 * with SIGSEGV.
+		 */
+		if (!(entry & PS_MODE_MISSING) &&
+		    (page_prot(entry) & PROT_READ))
+			(void)*(volatile const char *)(addr & PAGE_MASK);
 		return emu_fault(addr, true, true, uc);
 	}
 	/* An install or an unprotect in progress. */

@@ -13,8 +13,8 @@
  *   the page PROT_NONE, swaps the guard for the new contents through
  *   /proc/self/mem, and then gives the protection back; the PROT_NONE
  *   region rejoins its neighbours at that point, so the region count does
- *   not grow.  Zero-filling just removes the guard: an empty private page
- *   reads as zeros.
+ *   not grow.  Zero-filling removes the guard and maps the shared zero
+ *   page, as a read fault would.
  *
  * - PROT_NONE, on kernels without guard markers or where a guard cannot be
  *   installed (mlocked memory).  /proc/self/mem can write into a PROT_NONE
@@ -34,6 +34,9 @@
 
 #include "mm/mm.h"
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
 #define MADV_GUARD_REMOVE  103
@@ -225,22 +228,25 @@ static ssize_t mem_write(uintptr_t dst, const void *src, size_t len)
 }
 
 /*
- * Fills missing pages [dst, dst + len) from src and opens them with prot.
- * Returns the number of bytes installed (whole pages), or a negative errno
- * when none was.  Pages not installed stay missing.
+ * Fills pages [dst, dst + len), kept missing as hidden says, from src and
+ * opens them with prot.  Returns the number of bytes installed (whole
+ * pages), or a negative errno when none was.  Pages not installed stay as
+ * they were: missing, or empty.
  */
 ssize_t install_copy(uintptr_t dst, const void *src, size_t len,
-		     unsigned int prot, bool by_prot)
+		     unsigned int prot, enum install_hidden hidden)
 {
 	void *p = (void *)dst;
 	ssize_t done;
 	size_t whole;
 	bool dummy;
 
-	if (!by_prot) {
+	if (hidden != HIDDEN_PROT) {
+		/* Closed while the contents go in: a racing access waits. */
 		if (prot != PROT_NONE && mprotect(p, len, PROT_NONE) != 0)
 			return -errno;
-		if (madvise(p, len, MADV_GUARD_REMOVE) != 0) {
+		if (hidden == HIDDEN_GUARD &&
+		    madvise(p, len, MADV_GUARD_REMOVE) != 0) {
 			int err = -errno;
 
 			mprotect(p, len, (int)prot);
@@ -250,33 +256,62 @@ ssize_t install_copy(uintptr_t dst, const void *src, size_t len,
 	done = mem_write(dst, src, len);
 	whole = (size_t)done & PAGE_MASK;
 	if (whole < len) {
-		/* The source became unreadable under us: keep the rest
-		 * missing. */
-		if (by_prot)
-			madvise((char *)p + whole, len - whole, MADV_DONTNEED);
-		else
+		/* The source became unreadable under us: the rest stays as
+		 * it was. */
+		if (hidden == HIDDEN_GUARD)
 			install_hide(dst + whole, len - whole, &dummy);
+		else
+			madvise((char *)p + whole, len - whole, MADV_DONTNEED);
 	}
 	if (whole && mprotect(p, whole, (int)prot) != 0)
 		return -errno;
-	if (!by_prot && whole < len && prot != PROT_NONE)
+	if (hidden != HIDDEN_PROT && whole < len && prot != PROT_NONE)
 		mprotect((char *)p + whole, len - whole, (int)prot);
 	return whole ? (ssize_t)whole : -EFAULT;
 }
 
 /*
- * Installs zero-filled pages: an empty private page reads as zeros.  The
- * kernel maps the shared zero page there, which a read maps here too, so
- * the pages count as populated, as they do on the kernel, also once they
- * are no longer registered.  Where they cannot be read the zero page is
- * mapped by the first access instead.
+ * Maps the shared zero page into the empty pages of [start, start + len),
+ * as a read fault would, so that they are populated as after the kernel's
+ * UFFDIO_ZEROPAGE.  One readable page is simply read: the fault costs less
+ * than a system call, and the faulting thread would take it anyway.  More
+ * pages take one MADV_POPULATE_READ; pages that may not be read are read
+ * through /proc/self/mem, which may.
+ * Limitation: in a 2 MiB range with no page table yet (outside MISSING mode,
+ * with transparent huge pages always on), the read may map the huge zero
+ * page, populating the whole range, where the kernel maps one page.
  */
-int install_zero(uintptr_t dst, size_t len, unsigned int prot, bool by_prot)
+static void map_zero_pages(uintptr_t start, size_t len, unsigned int prot)
 {
-	int err = install_unhide(dst, len, prot, by_prot);
+	static char buf[16 * PAGE_SIZE]; /* mm_lock held */
 
-	if (!err && prot != PROT_NONE)
-		madvise((void *)dst, len, MADV_POPULATE_READ);
+	if (len == PAGE_SIZE && (prot & PROT_READ) &&
+	    uaccess_touch_read((const void *)start, 1) == 0)
+		return;
+	if (madvise((void *)start, len, MADV_POPULATE_READ) == 0)
+		return;
+	for (size_t off = 0; off < len;) {
+		size_t n = len - off < sizeof(buf) ? len - off : sizeof(buf);
+		ssize_t got = pread(mem_fd, buf, n, (off_t)(start + off));
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		off += (size_t)got;
+	}
+}
+
+/* Installs zero-filled pages: the shared zero page, as the kernel does. */
+int install_zero(uintptr_t dst, size_t len, unsigned int prot,
+		 enum install_hidden hidden)
+{
+	int err = 0;
+
+	if (hidden != HIDDEN_NONE)
+		err = install_unhide(dst, len, prot, hidden == HIDDEN_PROT);
+	if (!err)
+		map_zero_pages(dst, len, prot);
 	return err;
 }
 

@@ -38,7 +38,7 @@
 #define PS_PROT_WRITE   (1U << 20)
 #define PS_PROT_EXEC    (1U << 21)
 #define PS_PROTS        (PS_PROT_READ | PS_PROT_WRITE | PS_PROT_EXEC)
-#define PS_PRESENT      (1U << 22) /* populated: accesses do not trap */
+#define PS_PRESENT      (1U << 22) /* populated; kept in MISSING mode only */
 #define PS_BUSY         (1U << 23) /* being changed: a fault just retries */
 #define PS_HIDDEN_PROT  (1U << 24) /* kept missing by PROT_NONE, not a guard */
 #define PS_WP           (1U << 25) /* write-protected: uffd-wp mark or marker */
@@ -153,8 +153,14 @@ int install_init(void);
 int install_hide(uintptr_t start, size_t len, bool *by_prot);
 int install_unhide(uintptr_t start, size_t len, unsigned int prot,
 		   bool by_prot);
+/* How pages about to be filled are kept missing. */
+enum install_hidden {
+	HIDDEN_NONE,  /* not at all: empty pages outside MISSING mode */
+	HIDDEN_GUARD, /* by a guard marker */
+	HIDDEN_PROT,  /* by PROT_NONE */
+};
 ssize_t install_copy(uintptr_t dst, const void *src, size_t len,
-		     unsigned int prot, bool by_prot);
+		     unsigned int prot, enum install_hidden hidden);
 int install_hide_fd(int fd);
 bool install_internal_fd(int fd);
 int install_internal_fds(int *out, int max);
@@ -162,7 +168,8 @@ void install_close_fd(int fd);
 enum { PAGE_OWN, PAGE_SHARED, PAGE_ZERO };
 int install_page_kind(uintptr_t addr, int *kind);
 int install_pagemap(uintptr_t addr, uint64_t *out, size_t n);
-int install_zero(uintptr_t dst, size_t len, unsigned int prot, bool by_prot);
+int install_zero(uintptr_t dst, size_t len, unsigned int prot,
+		 enum install_hidden hidden);
 int install_populated(uintptr_t start, size_t len, unsigned char *vec);
 const char *install_method(void);
 

@@ -52,22 +52,27 @@ static void apply_prot(uintptr_t start, uintptr_t end)
  * while its populated pages are found, so no thread can populate a page
  * that is then hidden; a thread that touches it meanwhile sees a busy
  * entry and retries.  Write protection already on the pages stays, as on
- * the kernel, and so do poison markers.
+ * the kernel: on populated pages where the new modes have WP and the pages
+ * were registered, and markers on empty pages in any case (in a mode
+ * without WP they are only in the way of ZEROPAGE and POISON, until a
+ * fault clears them).  Poison markers stay too, hidden as they were.
  */
 static int register_run(uintptr_t start, uintptr_t end, unsigned int slot,
 			uint32_t modes, unsigned int prot)
 {
 	size_t pages = (end - start) >> PAGE_SHIFT;
 	uint32_t base = entry_of(slot, modes, prot);
-	unsigned char *vec = malloc(pages);
+	unsigned char *vec = malloc(2 * pages); /* then: registered before */
 	int err = 0;
 
 	if (!vec)
 		return -ENOMEM;
 	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
 		uint32_t old = pagestate_get(a);
-		uint32_t keep = modes & PS_MODE_WP ? old & PS_WP : 0;
+		uint32_t keep = old & PS_WP;
 
+		vec[pages + ((a - start) >> PAGE_SHIFT)] =
+			(old & PS_CTX_MASK) != 0;
 		/* A poison marker stays, hidden as it was. */
 		if (old & PS_POISON)
 			keep |= old & (PS_POISON | PS_HIDDEN_PROT);
@@ -91,9 +96,13 @@ static int register_run(uintptr_t start, uintptr_t end, unsigned int slot,
 		for (uintptr_t p = a; p < b; p += PAGE_SIZE) {
 			uint32_t e = pagestate_get(p) & ~PS_BUSY;
 
+			if (vec[i] &&
+			    (!(modes & PS_MODE_WP) ||
+			     !vec[pages + ((p - start) >> PAGE_SHIFT)]))
+				e &= ~PS_WP;
 			if (err)
 				e = 0;
-			else if (vec[i])
+			else if (vec[i] && (modes & PS_MODE_MISSING))
 				e |= PS_PRESENT;
 			else if (by_prot)
 				e |= PS_HIDDEN_PROT;
@@ -130,7 +139,9 @@ static void drop_missing(uintptr_t start, uintptr_t end)
 /*
  * Registers [start, end), one mapping with protection prot, to slot in
  * modes.  Pages already registered to slot in a superset of the modes stay
- * as they are; others get exactly these modes.
+ * as they are; others get exactly these modes.  Pages with an entry keep
+ * the protection the program gave them, which the mapping does not show
+ * where they are write-protected or hidden.
  */
 int mm_register(uintptr_t start, uintptr_t end, unsigned int slot,
 		uint32_t modes, unsigned int prot)
@@ -139,11 +150,13 @@ int mm_register(uintptr_t start, uintptr_t end, unsigned int slot,
 
 	for (uintptr_t a = start; !err && a < end;) {
 		uint32_t e = pagestate_get(a);
-		uintptr_t b = run_end(a, end, PS_CTX_MASK | PS_MODES);
+		uintptr_t b =
+			run_end(a, end, PS_CTX_MASK | PS_MODES | PS_PROTS);
 
 		if ((e & PS_CTX_MASK) != slot || (e & modes) != modes) {
 			drop_missing(a, b);
-			err = register_run(a, b, slot, modes, prot);
+			err = register_run(a, b, slot, modes,
+					   e ? ps_prot(e) : prot);
 		}
 		a = b;
 	}
@@ -152,27 +165,34 @@ int mm_register(uintptr_t start, uintptr_t end, unsigned int slot,
 	return err;
 }
 
+/* What of a page's entry outlives its registration. */
+static uint32_t left_after_release(uint32_t e)
+{
+	if (e & PS_POISON)
+		return e & (PS_POISON | PS_PROTS | PS_HIDDEN_PROT);
+	/* A marker outside WP mode: unregistering leaves it alone. */
+	if ((e & PS_WP) && !(e & PS_MODE_WP))
+		return e & (PS_WP | PS_PROTS);
+	return 0;
+}
+
 /*
  * Forgets the registration of [start, end).  Poison markers outlive it, as
- * on the kernel: those pages keep an entry of their own.
+ * on the kernel, and so do write-protect markers of a range no longer in
+ * WP mode: those pages keep an entry of their own.
  */
 static void keep_poison_release(uintptr_t start, uintptr_t end)
 {
-	bool poison = false;
+	bool keep = false;
 
-	for (uintptr_t a = start; a < end && !poison; a += PAGE_SIZE)
-		poison = pagestate_get(a) & PS_POISON;
-	if (!poison) {
+	for (uintptr_t a = start; a < end && !keep; a += PAGE_SIZE)
+		keep = left_after_release(pagestate_get(a)) != 0;
+	if (!keep) {
 		pagestate_release(start, end - start);
 		return;
 	}
-	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
-		uint32_t e = pagestate_get(a);
-
-		pagestate_set(a, e & PS_POISON ? e & (PS_POISON | PS_PROTS |
-						      PS_HIDDEN_PROT)
-					       : 0);
-	}
+	for (uintptr_t a = start; a < end; a += PAGE_SIZE)
+		pagestate_set(a, left_after_release(pagestate_get(a)));
 }
 
 static void mark_busy(uintptr_t start, uintptr_t end)
@@ -213,31 +233,48 @@ bool mm_unregister(uintptr_t start, uintptr_t end)
 
 /*
  * Whether the page at addr is empty: no page and no marker.  The entry
- * knows for pages in MISSING mode; for others the system is asked.
+ * knows for pages in MISSING mode; for others the system is asked, and
+ * PS_PRESENT is not kept.
  */
 bool mm_page_empty(uintptr_t addr, uint32_t entry)
 {
 	unsigned char vec;
 
-	if (entry & (PS_POISON | PS_WP | PS_PRESENT))
+	if (entry & (PS_POISON | PS_WP))
 		return false;
 	if (entry & PS_MODE_MISSING)
-		return true;
+		return !(entry & PS_PRESENT);
 	return install_populated(addr, PAGE_SIZE, &vec) == 0 && !vec;
 }
 
-/* What a fill may replace: COPY overwrites markers, the others do not. */
-static bool fillable(enum mm_fill_op op, uintptr_t addr, uint32_t e)
+/* How a page that a fill may replace is kept missing. */
+static enum install_hidden hidden_by(uint32_t e)
 {
-	if (op == FILL_COPY && (e & (PS_POISON | PS_WP)) && !(e & PS_PRESENT))
-		return true;
-	return mm_page_empty(addr, e);
+	if (e & PS_HIDDEN_PROT)
+		return HIDDEN_PROT;
+	if (e & PS_POISON)
+		return HIDDEN_GUARD;
+	if ((e & PS_MODE_MISSING) && !(e & PS_PRESENT))
+		return HIDDEN_GUARD;
+	return HIDDEN_NONE;
+}
+
+/*
+ * What a fill may replace: no page, and for COPY a marker too.  The others
+ * do not replace markers.
+ */
+static bool fillable(enum mm_fill_op op, uint32_t e, bool populated)
+{
+	if (populated)
+		return false;
+	return op == FILL_COPY || !(e & (PS_POISON | PS_WP));
 }
 
 static ssize_t fill_run(enum mm_fill_op op, uintptr_t a, uintptr_t b,
-			const char *src, uint32_t after, bool hidden)
+			const char *src, uint32_t after,
+			enum install_hidden hidden)
 {
-	bool by_prot = hidden;
+	bool by_prot;
 
 	switch (op) {
 	case FILL_COPY:
@@ -246,7 +283,7 @@ static ssize_t fill_run(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 		return install_zero(a, b - a, page_prot(after), hidden)
 			       ?: (ssize_t)(b - a);
 	case FILL_POISON:
-		if (!(after & PS_MODE_MISSING)) {
+		if (hidden == HIDDEN_NONE) {
 			int err = install_hide(a, b - a, &by_prot);
 
 			if (err)
@@ -255,6 +292,34 @@ static ssize_t fill_run(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 		return (ssize_t)(b - a);
 	}
 	return -EINVAL;
+}
+
+/* Pages whose population one mincore() call of a fill looks up. */
+#define FILL_CHUNK 256
+
+/*
+ * The end of the run of fillable pages from a, below b, which agree in
+ * their entries.  Pages in MISSING mode say in their entry whether they
+ * are populated; for others the system is asked, for the run at once.
+ */
+static ssize_t fillable_end(enum mm_fill_op op, uintptr_t a, uintptr_t b,
+			    uint32_t e)
+{
+	static unsigned char vec[FILL_CHUNK]; /* mm_lock held */
+	size_t n = 0;
+	int err;
+
+	if (e & PS_MODE_MISSING)
+		return fillable(op, e, e & PS_PRESENT) ? (ssize_t)b
+						       : (ssize_t)a;
+	if (b - a > FILL_CHUNK * PAGE_SIZE)
+		b = a + FILL_CHUNK * PAGE_SIZE;
+	err = install_populated(a, b - a, vec);
+	if (err)
+		return err;
+	while (a + n * PAGE_SIZE < b && fillable(op, e, vec[n]))
+		n++;
+	return (ssize_t)(a + n * PAGE_SIZE);
 }
 
 /*
@@ -273,25 +338,28 @@ ssize_t mm_fill(enum mm_fill_op op, uintptr_t dst, const char *src, size_t len,
 
 	while (a < end) {
 		uint32_t e = pagestate_get(a), set, clear, after;
-		uintptr_t b = a + PAGE_SIZE;
-		ssize_t r;
+		uintptr_t b = run_end(a, end, same);
+		uint32_t present = e & PS_MODE_MISSING ? PS_PRESENT : 0;
+		ssize_t r = fillable_end(op, a, b, e);
 
-		if (!fillable(op, a, e))
-			return a > dst ? (ssize_t)(a - dst) : -EEXIST;
-		if (e & PS_MODE_MISSING)
-			b = run_end(a, end, same);
+		if (r < 0 || (uintptr_t)r == a) {
+			if (a > dst)
+				return (ssize_t)(a - dst);
+			return r < 0 ? r : -EEXIST;
+		}
+		b = (uintptr_t)r;
 		tables_note(a, b);
 		if (op == FILL_POISON) {
 			set = PS_POISON;
 			clear = PS_PRESENT;
 		} else {
-			set = PS_PRESENT | (wp ? PS_WP : 0);
+			set = present | (wp ? PS_WP : 0);
 			clear = PS_HIDDEN_PROT | PS_POISON | (wp ? 0 : PS_WP);
 		}
 		after = (e & ~clear) | set;
 		r = fill_run(op, a, b,
 			     (const char *)((uintptr_t)src + (a - dst)), after,
-			     e & PS_HIDDEN_PROT);
+			     hidden_by(e));
 		if (r < 0)
 			return a > dst ? (ssize_t)(a - dst) : r;
 		publish(arg, a, a + (uintptr_t)r, set, clear);
@@ -371,11 +439,11 @@ ssize_t mm_move(uintptr_t dst, uintptr_t src, size_t len, bool allow_holes,
 			return done ? (ssize_t)done : (r < 0 ? r : -EBUSY);
 		if (kind == PAGE_ZERO)
 			r = install_zero(d, PAGE_SIZE, ps_prot(de),
-					 de & PS_HIDDEN_PROT)
+					 hidden_by(de))
 				    ?: (ssize_t)PAGE_SIZE;
 		else
 			r = install_copy(d, (const void *)s, PAGE_SIZE,
-					 ps_prot(de), de & PS_HIDDEN_PROT);
+					 ps_prot(de), hidden_by(de));
 		if (r < 0)
 			return done ? (ssize_t)done : r;
 		/* The source empties before anyone is woken on dst. */
@@ -398,7 +466,8 @@ ssize_t mm_move(uintptr_t dst, uintptr_t src, size_t len, bool allow_holes,
 					 (int)ps_prot(se));
 			}
 		}
-		publish(arg, d, d + PAGE_SIZE, PS_PRESENT,
+		publish(arg, d, d + PAGE_SIZE,
+			de & PS_MODE_MISSING ? PS_PRESENT : 0,
 			PS_HIDDEN_PROT | PS_WP | PS_POISON);
 		done += PAGE_SIZE;
 	}
@@ -423,7 +492,8 @@ static void protect_marked(uintptr_t start, uintptr_t end, bool unpopulated,
 				 : vec ? vec[(a - start) >> PAGE_SHIFT] != 0
 				       : false;
 
-		if (populated || unpopulated)
+		/* A poison marker stays as it is. */
+		if ((populated || unpopulated) && !(e & PS_POISON))
 			pagestate_set(a, e | PS_WP);
 	}
 	apply_prot(start, end);
@@ -492,8 +562,9 @@ void mm_forget(uintptr_t start, uintptr_t end)
  * The program discarded [start, end) (MADV_DONTNEED and the like): its
  * registered MISSING pages are missing again.  Hiding them also discards
  * their contents, in one step, so no write can slip in between.  Write
- * protection of anonymous pages goes with their contents; the caller
- * gives the rest of the range its real discard afterwards.
+ * protection of anonymous pages goes with their contents, and so do the
+ * markers of empty ones; the caller gives the rest of the range its real
+ * discard afterwards.
  */
 int mm_discard(uintptr_t start, uintptr_t end)
 {
@@ -509,11 +580,15 @@ int mm_discard(uintptr_t start, uintptr_t end)
 
 		if (e & PS_POISON) {
 			/* Discarding removes a poison marker. */
-			if (!(e & PS_MODE_MISSING))
+			uint32_t left = e & ~(PS_POISON | PS_WP);
+
+			if (!(e & PS_MODE_MISSING)) {
 				install_unhide(a, b - a, ps_prot(e),
 					       e & PS_HIDDEN_PROT);
-			set_entries(a, b,
-				    e & PS_MODE_MISSING ? e & ~PS_POISON : 0);
+				left &= ~PS_HIDDEN_PROT;
+			}
+			/* A registered page stays registered. */
+			set_entries(a, b, e & PS_CTX_MASK ? left : 0);
 		} else if ((e & PS_MODE_MISSING) && (e & PS_PRESENT)) {
 			set_entries(a, b, e | PS_BUSY);
 			err = install_hide(a, b - a, &by_prot);
@@ -521,10 +596,17 @@ int mm_discard(uintptr_t start, uintptr_t end)
 				    after | (by_prot ? PS_HIDDEN_PROT : 0));
 			if (err)
 				return err;
-		} else if ((e & PS_CTX_MASK) && (e & PS_WP) &&
-			   !(e & PS_MODE_MISSING)) {
+			/* A guard keeps them missing: the access comes back. */
+			if ((e & PS_WP) && !by_prot)
+				mprotect((void *)a, b - a,
+					 (int)page_prot(after));
+		} else if ((e & PS_CTX_MASK) && (e & PS_WP)) {
+			/* Markers go too, on missing pages as well. */
 			set_entries(a, b, after);
-			mprotect((void *)a, b - a, (int)ps_prot(e));
+			mprotect((void *)a, b - a, (int)page_prot(after));
+		} else if (e & PS_WP) {
+			/* A marker left on memory no longer registered. */
+			set_entries(a, b, 0);
 		}
 		a = b;
 	}
@@ -533,24 +615,35 @@ int mm_discard(uintptr_t start, uintptr_t end)
 
 /*
  * The program changed the protection of [start, end) to prot.  Pages
- * hidden with PROT_NONE stay so, write-protected pages stay read-only.
+ * hidden with PROT_NONE stay so, write-protected pages stay read-only;
+ * pages without an entry keep what the program gave them.
  * The caller holds emu_faults_lock() over the real mprotect() and this.
  */
 void mm_protect(uintptr_t start, uintptr_t end, unsigned int prot)
 {
-	bool adjust = false;
-
 	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
 		uint32_t e = pagestate_get(a);
 
-		if (!e)
-			continue;
-		e = (e & ~PS_PROTS) | ((uint32_t)prot << PS_PROT_SHIFT);
-		pagestate_set(a, e);
-		adjust |= page_prot(e) != prot;
+		if (e)
+			pagestate_set(a, (e & ~PS_PROTS) | ((uint32_t)prot
+							    << PS_PROT_SHIFT));
 	}
-	if (adjust)
-		apply_prot(start, end);
+	/* Runs of pages that need less than prot, by what they need. */
+	for (uintptr_t a = start; a < end;) {
+		uint32_t e = pagestate_get(a);
+		unsigned int want = page_prot(e);
+		uintptr_t b = a + PAGE_SIZE;
+
+		if (!e || want == prot) {
+			a = b;
+			continue;
+		}
+		while (b < end && pagestate_get(b) &&
+		       page_prot(pagestate_get(b)) == want)
+			b += PAGE_SIZE;
+		mprotect((void *)a, b - a, (int)want);
+		a = b;
+	}
 }
 
 static void restore_entries(uintptr_t start, uintptr_t end)

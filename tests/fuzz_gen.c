@@ -48,59 +48,18 @@ uint64_t fz_splitmix(uint64_t *state)
  * generator does not make the operations that show it, so that a run can
  * look for others.  --no-avoid makes them all again.
  */
-enum {
-	AVOID_WP_ONLY,
-	AVOID_PROTECT_PAST_END,
-	AVOID_WP_OTHER_CTX,
-	AVOID_ZEROPAGE_REREGISTER,
-	AVOID_FILL_ACROSS,
-	AVOID_DONTNEED_WP,
-	AVOID_MPROTECT_WP,
-	AVOID_MOVE_SRC_TABLE,
-	N_AVOID
-};
+enum { AVOID_FILL_ACROSS, AVOID_MOVE_SRC_TABLE, N_AVOID };
 
 static struct {
 	const char *name;
 	const char *what;
 	bool on;
 } avoid[N_AVOID] = {
-	[AVOID_WP_ONLY] = {"wp-only-fill",
-			   "REGISTER in MODE_WP alone (COPY and ZEROPAGE into "
-			   "its unpopulated pages fail EEXIST)",
-			   true},
-	[AVOID_PROTECT_PAST_END] = {"mprotect-past-end",
-				    "mprotect() of a range that runs past a "
-				    "mapping (ENOMEM, and the emulator's "
-				    "picture misses the pages it changed)",
-				    true},
-	[AVOID_WP_OTHER_CTX] =
-		{"wp-other-context",
-		 "contexts that differ in WP_UNPOPULATED (a "
-		 "WRITEPROTECT through one on the other's range "
-		 "follows the caller's feature, not the owner's)",
-		 true},
-	[AVOID_ZEROPAGE_REREGISTER] =
-		{"zeropage-reregister",
-		 "REGISTER over pages filled by ZEROPAGE "
-		 "and not touched since (after UNREGISTER "
-		 "or close they are missing again)",
-		 true},
 	[AVOID_FILL_ACROSS] = {"fill-across-mappings",
 			       "COPY and ZEROPAGE across a place where the "
 			       "kernel may keep two mappings unmerged (the "
 			       "known difference unmerged-mappings: the "
 			       "emulator fills where the kernel fails ENOENT)",
-			       true},
-	[AVOID_DONTNEED_WP] = {"dontneed-wp",
-			       "MADV_DONTNEED on write-protected pages (the "
-			       "emulator keeps the WP_UNPOPULATED markers the "
-			       "kernel drops: ZEROPAGE fails EEXIST)",
-			       true},
-	[AVOID_MPROTECT_WP] = {"mprotect-wp",
-			       "mprotect() over write-protected pages (the "
-			       "emulator also takes access from pages of the "
-			       "range that are not registered)",
 			       true},
 	[AVOID_MOVE_SRC_TABLE] =
 		{"move-src-table",
@@ -129,14 +88,12 @@ struct fz_model {
 	struct {
 		uint32_t cuts;      /* a mapping may begin at page i */
 		uint32_t zeroed;    /* filled by ZEROPAGE, untouched since */
-		uint32_t unmapped;  /* unmapped by munmap() */
 		uint32_t wp;        /* WRITEPROTECT'ed at some time */
 		bool emptied_early; /* by munmap() or MADV_DONTNEED, before
 				       the first userfaultfd was made */
 	} pages[AREA_C + 1];
-	bool wp_unpopulated; /* every UFFDIO_API asks for it, or none */
-	bool started;        /* a userfaultfd was made */
-	bool device;         /* the kernel's /dev/userfaultfd can be used */
+	bool started; /* a userfaultfd was made */
+	bool device;  /* the kernel's /dev/userfaultfd can be used */
 	/* The last ranges REGISTER accepted, where the action is. */
 	struct {
 		uint8_t area;
@@ -415,20 +372,6 @@ static void fill_within(const struct fz_model *m, struct fz_op *op)
 		}
 }
 
-/* Whether a REGISTER would show zeroed-then-unregistered pages. */
-static bool registers_zeroed(const struct fz_model *m, const struct fz_op *op)
-{
-	unsigned int first, end;
-	int a;
-
-	for (a = AREA_A; avoid[AVOID_ZEROPAGE_REREGISTER].on && a <= AREA_C;
-	     a++)
-		if (area_span(op, (enum fz_area)a, &first, &end) &&
-		    (m->pages[a].zeroed & page_mask(first, end)))
-			return true;
-	return false;
-}
-
 static bool move_avoided(const struct fz_model *m, const struct fz_op *op)
 {
 	return avoid[AVOID_MOVE_SRC_TABLE].on &&
@@ -470,15 +413,6 @@ static bool gen_uffd_op(struct fz_model *m, struct fz_op *op)
 		op->x = chance(m, 90) ? UFFD_API
 				      : PICK(m, 0xAB, 0, UFFD_API | 1ULL << 32);
 		op->mode = chance(m, 30) ? 0 : fz_splitmix(&m->rng) & FEATURES;
-		/* WP_ASYNC implies WP_UNPOPULATED. */
-		if (avoid[AVOID_WP_OTHER_CTX].on)
-			op->mode = (op->mode & ~(UFFD_FEATURE_WP_UNPOPULATED |
-						 UFFD_FEATURE_WP_ASYNC)) |
-				   (m->wp_unpopulated
-					    ? UFFD_FEATURE_WP_UNPOPULATED |
-						      (op->mode &
-						       UFFD_FEATURE_WP_ASYNC)
-					    : 0);
 		if (chance(m, 8))
 			op->mode |= PICK(m, 1ULL << 17, 1ULL << 20, 1ULL << 31,
 					 1ULL << 32, 1ULL << 63);
@@ -489,10 +423,8 @@ static bool gen_uffd_op(struct fz_model *m, struct fz_op *op)
 		op->mode = PICK(m, 1, 1, 1, 1, 1, 1, 1, 2, 3, 3);
 		if (chance(m, 8))
 			op->mode = PICK(m, 0, 4, 5, 8, 1 | 1ULL << 32, 7);
-		if (avoid[AVOID_WP_ONLY].on && op->mode == 2)
-			op->mode = 3;
 		op->place = (uint8_t)pick_place(m, 94);
-		return !registers_zeroed(m, op);
+		break;
 	case FZ_UNREGISTER:
 	case FZ_WAKE:
 		pick_target(m, op);
@@ -600,8 +532,6 @@ static bool gen_thread_op(struct fz_model *m, struct fz_op *op)
  */
 static bool gen_memory_op(struct fz_model *m, struct fz_op *op)
 {
-	unsigned int first, end;
-
 	pick_range(m, op, false);
 	if (op->kind == FZ_MADVISE && m->n_reg && chance(m, 60)) {
 		int k = (int)rnd(m, (uint64_t)m->n_reg);
@@ -616,25 +546,11 @@ static bool gen_memory_op(struct fz_model *m, struct fz_op *op)
 		op->len = PICK(m, 0, PG + 1);
 	if (op->kind == FZ_MADVISE)
 		op->mode = chance(m, 85) ? MADV_DONTNEED : MADV_NORMAL;
-	if (op->kind == FZ_MADVISE && op->mode == MADV_DONTNEED &&
-	    avoid[AVOID_DONTNEED_WP].on)
-		for (int a = AREA_A; a <= AREA_C; a++)
-			if (area_span(op, (enum fz_area)a, &first, &end) &&
-			    (m->pages[a].wp & page_mask(first, end)))
-				return false;
 	if (op->kind != FZ_MPROTECT)
 		return true;
 	op->mode = PICK(m, PROT_READ | PROT_WRITE, PROT_READ | PROT_WRITE,
 			PROT_READ | PROT_WRITE, PROT_READ, PROT_NONE);
-	if (!avoid[AVOID_PROTECT_PAST_END].on)
-		return true;
-	/* Only whole mapped pages of one area. */
-	if (!page_span(op, &first, &end) ||
-	    op->off + op->len > fz_area_pages(op->area) * PG ||
-	    (m->pages[op->area].unmapped & page_mask(first, end)))
-		return false;
-	return !avoid[AVOID_MPROTECT_WP].on ||
-	       !(m->pages[op->area].wp & page_mask(first, end));
+	return true;
 }
 
 /* Weights of the kinds, in enum fz_kind order. */
@@ -758,10 +674,6 @@ static void model_area(struct fz_model *m, const struct fz_op *op,
 	if (op->kind == FZ_MUNMAP ||
 	    (op->kind == FZ_MADVISE && op->mode == MADV_DONTNEED))
 		m->pages[a].zeroed &= ~mask;
-	if (op->kind == FZ_MUNMAP)
-		m->pages[a].unmapped |= mask;
-	if (op->kind == FZ_MMAP)
-		m->pages[a].unmapped &= ~mask;
 }
 
 static void model_pages(struct fz_model *m, const struct fz_op *op,
@@ -831,7 +743,6 @@ struct fz_model *fz_model_new(uint64_t seed, bool device)
 	if (!m)
 		abort();
 	m->rng = seed;
-	m->wp_unpopulated = fz_splitmix(&m->rng) & 1;
 	m->device = device;
 	return m;
 }
