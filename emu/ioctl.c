@@ -394,6 +394,9 @@ static ssize_t fill(struct resolve *res, enum mm_fill_op op, uintptr_t dst,
 	       uaccess_touch_read((const char *)((uintptr_t)src + readable),
 				  PAGE_SIZE) == 0)
 		readable += PAGE_SIZE;
+	/* The kernel makes the page's table before it reads the source. */
+	if (readable < want)
+		tables_note(dst + readable, dst + readable + PAGE_SIZE);
 	if (readable == 0)
 		return -EFAULT;
 	if (readable < want)

@@ -427,6 +427,8 @@ enum table_before {
 	TB_BLOCKED,      /* S registered, a thread blocked on page 0 */
 	TB_MOVED,        /* page 0 written, then moved away */
 	TB_DISCARDED_2M, /* page 0 written, then all 2 MiB discarded */
+	TB_FAILED_COPY,  /* S registered, a COPY to page 0 from an unreadable
+			    source failed */
 };
 
 static const struct table_case {
@@ -441,6 +443,7 @@ static const struct table_case {
 	{"a table a blocked fault made", TB_BLOCKED, -EEXIST},
 	{"a table a move emptied", TB_MOVED, -EEXIST},
 	{"a table a discard of 2 MiB emptied", TB_DISCARDED_2M, -ENOENT},
+	{"a table a failed COPY made", TB_FAILED_COPY, -EEXIST},
 };
 
 #define S_PAGES 512
@@ -463,7 +466,8 @@ SCENARIO(move_table, CASES(table_cases), .features = UFFD_FEATURE_MOVE)
 	setup_register(b, r, fd, a, P(2));
 	REQUIRE(rec_rv_is(r, "COPY to A",
 			  u_copy(b, fd, u64p(a), u64p(src), PG, 0, NULL), 0));
-	if (c->before != TB_UNTOUCHED && c->before != TB_BLOCKED)
+	if (c->before != TB_UNTOUCHED && c->before != TB_BLOCKED &&
+	    c->before != TB_FAILED_COPY)
 		s[0] = 'x';
 	switch (c->before) {
 	case TB_DISCARDED:
@@ -496,6 +500,15 @@ SCENARIO(move_table, CASES(table_cases), .features = UFFD_FEATURE_MOVE)
 		rec_rv_is(r, "MADV_DONTNEED",
 			  rv(b->madvise(s, P(S_PAGES), MADV_DONTNEED)), 0);
 		break;
+	case TB_FAILED_COPY: {
+		char *none = map_pages(1, PROT_NONE);
+
+		setup_register(b, r, fd, s, P(S_PAGES));
+		rec_rv_is(r, "COPY from a PROT_NONE page",
+			  u_copy(b, fd, u64p(s), u64p(none), PG, 0, NULL),
+			  -EFAULT);
+		break;
+	}
 	default:
 		break;
 	}
