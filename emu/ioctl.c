@@ -328,7 +328,8 @@ static ssize_t fill_target(uintptr_t dst, size_t len, bool wp)
 		if (missing == len && (e & PS_MODE_MISSING) && (e & PS_PRESENT))
 			missing = off;
 	}
-	if (!flags_agree(dst, dst + len))
+	/* One page lies in one mapping: the mappings need no reading. */
+	if (len > PAGE_SIZE && !flags_agree(dst, dst + len))
 		return -ENOENT;
 	/* MODE_WP needs a mapping registered in WP mode: after the above. */
 	if (wp && !(first & PS_MODE_WP))

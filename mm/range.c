@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -173,21 +174,53 @@ static int query_vmas(int fd, uintptr_t start, uintptr_t end,
 	return n;
 }
 
+/*
+ * A descriptor of /proc/self/maps kept for PROCMAP_QUERY, which uses no
+ * file position and so can be shared: opening the file costs more than the
+ * query.  It names the address space it was opened in, so a fork child
+ * opens its own.  -1 when it cannot be opened.
+ */
+static _Atomic int query_fd = -1;
+static _Atomic pid_t query_pid;
+
+static int query_fd_get(void)
+{
+	pid_t pid = getpid();
+	int seen = atomic_load(&query_fd), fd;
+
+	if (seen >= 0 && atomic_load(&query_pid) == pid)
+		return seen;
+	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	fd = install_hide_fd(fd);
+	if (!atomic_compare_exchange_strong(&query_fd, &seen, fd)) {
+		/* Another thread opened one first. */
+		install_close_fd(fd);
+		return seen;
+	}
+	atomic_store(&query_pid, pid);
+	if (seen >= 0)
+		install_close_fd(seen); /* the parent's, inherited */
+	return fd;
+}
+
 int mm_vmas(uintptr_t start, uintptr_t end, struct mm_vma *out, int max)
 {
 	char buf[8192], line[4096 + 128];
 	size_t used = 0;
-	int fd, n = 0;
+	int fd = query_fd_get(), n = 0;
 	ssize_t got;
 
+	if (fd >= 0) {
+		n = query_vmas(fd, start, end, out, max);
+		if (n != -ENOTTY && n != -EINVAL)
+			return n;
+	}
+	/* A kernel without PROCMAP_QUERY (before 6.11): read the file. */
 	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	n = query_vmas(fd, start, end, out, max);
-	if (n != -ENOTTY && n != -EINVAL) {
-		close(fd);
-		return n;
-	}
 	n = 0;
 	while ((got = read(fd, buf, sizeof(buf))) > 0) {
 		for (ssize_t i = 0; i < got; i++) {
