@@ -205,27 +205,23 @@ static int query_fd_get(void)
 	return fd;
 }
 
-int mm_vmas(uintptr_t start, uintptr_t end, struct mm_vma *out, int max)
+/*
+ * Calls fn with each line of the file at path, without its newline, until
+ * fn returns false.  Returns 0, or a negative errno if it cannot be opened.
+ */
+static int each_line(const char *path, bool (*fn)(const char *line, void *arg),
+		     void *arg)
 {
 	char buf[8192], line[4096 + 128];
 	size_t used = 0;
-	int fd = query_fd_get(), n = 0;
+	bool more = true;
 	ssize_t got;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd >= 0) {
-		n = query_vmas(fd, start, end, out, max);
-		if (n != -ENOTTY && n != -EINVAL)
-			return n;
-	}
-	/* A kernel without PROCMAP_QUERY (before 6.11): read the file. */
-	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	n = 0;
-	while ((got = read(fd, buf, sizeof(buf))) > 0) {
-		for (ssize_t i = 0; i < got; i++) {
-			struct mm_vma v;
-
+	while (more && (got = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; more && i < got; i++) {
 			if (buf[i] != '\n') {
 				if (used < sizeof(line) - 1)
 					line[used++] = buf[i];
@@ -233,18 +229,48 @@ int mm_vmas(uintptr_t start, uintptr_t end, struct mm_vma *out, int max)
 			}
 			line[used] = '\0';
 			used = 0;
-			if (!parse_line(line, &v) || v.end <= start)
-				continue;
-			if (v.start >= end)
-				goto done;
-			if (n < max)
-				out[n] = v;
-			n++;
+			more = fn(line, arg);
 		}
 	}
-done:
 	close(fd);
-	return n;
+	return 0;
+}
+
+struct vma_walk {
+	uintptr_t start, end;
+	struct mm_vma *out;
+	int max, n;
+};
+
+static bool vma_line(const char *line, void *arg)
+{
+	struct vma_walk *w = arg;
+	struct mm_vma v;
+
+	if (!parse_line(line, &v) || v.end <= w->start)
+		return true;
+	if (v.start >= w->end)
+		return false;
+	if (w->n < w->max)
+		w->out[w->n] = v;
+	w->n++;
+	return true;
+}
+
+int mm_vmas(uintptr_t start, uintptr_t end, struct mm_vma *out, int max)
+{
+	struct vma_walk w = {start, end, out, max, 0};
+	int fd = query_fd_get(), err;
+
+	if (fd >= 0) {
+		int n = query_vmas(fd, start, end, out, max);
+
+		if (n != -ENOTTY && n != -EINVAL)
+			return n;
+	}
+	/* A kernel without PROCMAP_QUERY (before 6.11): read the file. */
+	err = each_line("/proc/self/maps", vma_line, &w);
+	return err ? err : w.n;
 }
 
 /*
@@ -285,46 +311,43 @@ static void keep_flags(const char *line, char *out, size_t n)
 	}
 }
 
+struct flags_walk {
+	const uintptr_t *starts;
+	char (*out)[MM_FLAGS_MAX];
+	int n, cur, found;
+};
+
+static bool flags_line(const char *line, void *arg)
+{
+	struct flags_walk *w = arg;
+	const char *s = line;
+
+	if ((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')) {
+		uintptr_t start = parse_hex(&s);
+
+		w->cur = -1;
+		for (int k = 0; k < w->n; k++)
+			if (w->starts[k] == start)
+				w->cur = k;
+	} else if (w->cur >= 0 && starts_with(line, "VmFlags:")) {
+		keep_flags(line + 8, w->out[w->cur], MM_FLAGS_MAX);
+		w->cur = -1;
+		w->found++;
+	}
+	return w->found < w->n;
+}
+
 int mm_vma_flags(const uintptr_t *starts, int n, char (*out)[MM_FLAGS_MAX])
 {
-	char buf[8192], line[4096 + 128];
-	size_t used = 0;
-	int fd, cur = -1, found = 0;
-	ssize_t got;
+	struct flags_walk w = {starts, out, n, -1, 0};
+	int err;
 
 	for (int i = 0; i < n; i++)
 		out[i][0] = '\0';
-	fd = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (found < n && (got = read(fd, buf, sizeof(buf))) > 0) {
-		for (ssize_t i = 0; i < got && found < n; i++) {
-			const char *s = line;
-
-			if (buf[i] != '\n') {
-				if (used < sizeof(line) - 1)
-					line[used++] = buf[i];
-				continue;
-			}
-			line[used] = '\0';
-			used = 0;
-			if ((*s >= '0' && *s <= '9') ||
-			    (*s >= 'a' && *s <= 'f')) {
-				uintptr_t start = parse_hex(&s);
-
-				cur = -1;
-				for (int k = 0; k < n; k++)
-					if (starts[k] == start)
-						cur = k;
-			} else if (cur >= 0 && starts_with(line, "VmFlags:")) {
-				keep_flags(line + 8, out[cur], MM_FLAGS_MAX);
-				cur = -1;
-				found++;
-			}
-		}
-	}
-	close(fd);
-	return found == n ? 0 : -ENOENT;
+	err = each_line("/proc/self/smaps", flags_line, &w);
+	if (err)
+		return err;
+	return w.found == n ? 0 : -ENOENT;
 }
 
 /*
