@@ -55,11 +55,7 @@ static int fail(int err)
 	return -1;
 }
 
-/*
- * Whether fd is this process's own pagemap file: /proc/PID/pagemap or
- * /proc/PID/task/TID/pagemap.
- */
-static bool own_pagemap(int fd)
+API int uffdemu_pagemap_own(int fd)
 {
 	char link[64], target[128];
 	const char *rest;
@@ -69,20 +65,20 @@ static bool own_pagemap(int fd)
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	got = readlink(link, target, sizeof(target) - 1);
 	if (got <= 0)
-		return false;
+		return 0;
 	target[got] = '\0';
 	n = (size_t)snprintf(link, sizeof(link), "/proc/%d/", (int)getpid());
 	if (strncmp(target, link, n) != 0)
-		return false;
+		return 0;
 	rest = target + n;
 	if (strncmp(rest, "task/", 5) == 0) {
 		rest += 5;
 		if (*rest < '0' || *rest > '9')
-			return false;
+			return 0;
 		while (*rest >= '0' && *rest <= '9')
 			rest++;
 		if (*rest++ != '/')
-			return false;
+			return 0;
 	}
 	return strcmp(rest, "pagemap") == 0;
 }
@@ -390,7 +386,7 @@ API int uffdemu_pagemap_scan(int fd, struct pm_scan_arg *uarg)
 	int err;
 	long ret;
 
-	if (!own_pagemap(fd) || !(categories = known_categories(fd)))
+	if (!uffdemu_pagemap_own(fd) || !(categories = known_categories(fd)))
 		return ioctl(fd, PAGEMAP_SCAN, uarg);
 	err = get_args(&s.a, uarg, categories);
 	if (err)

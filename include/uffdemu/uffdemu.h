@@ -113,6 +113,13 @@ struct pm_scan_arg;
 int uffdemu_pagemap_scan(int fd, struct pm_scan_arg *arg);
 
 /*
+ * 1 if fd is open on this process's own pagemap file (/proc/PID/pagemap or
+ * /proc/PID/task/TID/pagemap), whose entries uffdemu_pagemap_fixup() and
+ * uffdemu_pagemap_scan() correct.
+ */
+int uffdemu_pagemap_own(int fd);
+
+/*
  * 1 if fd is one of the emulator's own descriptors (kept at high numbers,
  * close-on-exec), which a program closing descriptors wholesale
  * (close_range, closefrom) should spare.

@@ -308,15 +308,7 @@ int shim_pagemap_open(const char *path, int dirfd, int flags, mode_t mode)
 /* Whether fd is open on this process's pagemap file now. */
 bool shim_pagemap_fd(int fd)
 {
-	char link[64], target[128];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = real_readlink(link, target, sizeof(target) - 1);
-	if (n <= 0)
-		return false;
-	target[n] = '\0';
-	return own_pagemap_path(target);
+	return uffdemu_pagemap_own(fd);
 }
 
 /*
