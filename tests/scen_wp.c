@@ -660,6 +660,24 @@ static void zeropage_is(const struct backend *b, struct record *r,
 		 expect ? expect : (int64_t)P(pages));
 }
 
+/*
+ * A write to a protected page of the stage: its WP fault, the page
+ * unprotected, and the write done.
+ */
+static void write_after_unprotect(const struct backend *b, struct record *r,
+				  const struct rule_stage *s, int page,
+				  const char *label)
+{
+	struct toucher *t = touch(s->a + P(page) + 8, TOUCH_WRITE, 'w');
+	char what[32];
+
+	expect_fault(b, r, s->fd, "msg", WP_WRITE, u64p(s->a + P(page)), -1);
+	snprintf(what, sizeof(what), "unprotect page %d", page);
+	rec_rv_is(r, what,
+		  u_writeprotect(b, s->fd, u64p(s->a + P(page)), PG, 0), 0);
+	rec_touch(r, label, t, WAIT_MS, true, 'w');
+}
+
 /* A read of page that finishes without a fault and sees seen. */
 static void reads_without_fault(struct record *r, const char *label,
 				const struct rule_stage *s, int page, int seen)
@@ -886,11 +904,7 @@ static void rule_mprotect_wp(const struct backend *b, struct record *r,
 	rec_touch(r, "T1 writes page 2", t, WAIT_MS, true, 'w');
 	t = touch(s->a + 8, TOUCH_WRITE, 'w');
 	rec_touch(r, "T2 writes page 0", t, WAIT_MS, true, 'w');
-	t = touch(s->a + P(1) + 8, TOUCH_WRITE, 'w');
-	expect_fault(b, r, s->fd, "msg", WP_WRITE, u64p(s->a + P(1)), -1);
-	rec_rv_is(r, "unprotect page 1",
-		  u_writeprotect(b, s->fd, u64p(s->a + P(1)), PG, 0), 0);
-	rec_touch(r, "T3", t, WAIT_MS, true, 'w');
+	write_after_unprotect(b, r, s, 1, "T3");
 }
 
 /*
@@ -943,11 +957,7 @@ static void rule_wp_owner_features(const struct backend *b, struct record *r,
 	zeropage_is(b, r, s, "ZEROPAGE page 2 (a marker)", 2, 1, -EEXIST);
 	t = touch(s->a + P(1) + 8, TOUCH_WRITE, 'w');
 	rec_touch(r, "T0 writes page 1", t, WAIT_MS, true, 'w');
-	t = touch(s->a + P(3) + 8, TOUCH_WRITE, 'w');
-	expect_fault(b, r, s->fd, "msg", WP_WRITE, u64p(s->a + P(3)), -1);
-	rec_rv_is(r, "unprotect page 3",
-		  u_writeprotect(b, s->fd, u64p(s->a + P(3)), PG, 0), 0);
-	rec_touch(r, "T1", t, WAIT_MS, true, 'w');
+	write_after_unprotect(b, r, s, 3, "T1");
 }
 
 /*
