@@ -88,15 +88,25 @@ zero:
 }
 
 /*
- * Whether a mapping can be registered.
- * Limitation: shared memory (memfd, tmpfs, shared anonymous) is refused
- * with EINVAL, where the kernel registers it.  So is every mapping that is
- * not private anonymous memory when a WP_ASYNC context asks for WP mode
- * alone, where the kernel accepts any memory type, files included.
+ * Whether a mapping can be registered in modes (PS_MODE_*), in the
+ * kernel's order of rules: MINOR needs shared memory; then private
+ * anonymous memory and shared memory take every mode.
+ * Limitation: a memfd or tmpfs file mapped MAP_PRIVATE, and hugetlb
+ * memory, are refused with EINVAL, where the kernel registers them.  So is
+ * every other mapping when a WP_ASYNC context asks for WP mode alone,
+ * where the kernel accepts any memory type, files included.
  */
-static bool vma_compatible(const struct mm_vma *v)
+static bool vma_compatible(const struct mm_vma *v, uint32_t modes)
 {
-	return v->type == VMA_ANON;
+	if ((modes & PS_MODE_MINOR) && v->type != VMA_SHMEM)
+		return false;
+	return v->type == VMA_ANON || v->type == VMA_SHMEM;
+}
+
+/* The entry bits a registration of v in modes starts from. */
+static uint32_t vma_modes(const struct mm_vma *v, uint32_t modes)
+{
+	return modes | (v->type == VMA_SHMEM ? PS_SHARED : 0);
 }
 
 /* The registry piece of another context in [start, end), if any. */
@@ -126,16 +136,19 @@ static int register_vmas(struct uffd_ctx *ctx, uintptr_t start, uintptr_t end,
 		uintptr_t s = v[i].start > start ? v[i].start : start;
 		uintptr_t e = v[i].end < end ? v[i].end : end;
 
-		if (!vma_compatible(&v[i]))
+		if (!vma_compatible(&v[i], modes))
 			return -EINVAL;
+		if (v[i].type == VMA_SHMEM && !(v[i].prot & PROT_WRITE) &&
+		    !mm_vma_maywrite(v[i].start))
+			return -EPERM;
 		if (foreign_piece(s, e, (unsigned int)ctx->slot))
 			return -EBUSY;
 	}
 	for (int i = 0; i < n; i++) {
 		uintptr_t s = v[i].start > start ? v[i].start : start;
 		uintptr_t e = v[i].end < end ? v[i].end : end;
-		int err = mm_register(s, e, (unsigned int)ctx->slot, modes,
-				      v[i].prot);
+		int err = mm_register(s, e, (unsigned int)ctx->slot,
+				      vma_modes(&v[i], modes), v[i].prot);
 
 		if (err)
 			return err;
@@ -153,9 +166,6 @@ static int do_register(struct uffd_ctx *ctx, void *arg)
 		return -EFAULT;
 	if (r.mode == 0 || r.mode & ~(uint64_t)UFFDEMU_API_REGISTER_MODES)
 		return -EINVAL;
-	/* Presented as a processor without minor-fault support. */
-	if (r.mode & UFFDIO_REGISTER_MODE_MINOR)
-		return -EINVAL;
 	err = validate_range(r.range.start, r.range.len);
 	if (err)
 		return err;
@@ -165,13 +175,17 @@ static int do_register(struct uffd_ctx *ctx, void *arg)
 	err = register_vmas(
 		ctx, r.range.start, r.range.start + r.range.len,
 		(r.mode & UFFDIO_REGISTER_MODE_MISSING ? PS_MODE_MISSING : 0) |
-			(r.mode & UFFDIO_REGISTER_MODE_WP ? PS_MODE_WP : 0));
+			(r.mode & UFFDIO_REGISTER_MODE_WP ? PS_MODE_WP : 0) |
+			(r.mode & UFFDIO_REGISTER_MODE_MINOR ? PS_MODE_MINOR
+							     : 0));
 	mm_unlock();
 	if (err)
 		return err;
 	mask = EMU_RANGE_IOCTLS;
 	if (!(r.mode & UFFDIO_REGISTER_MODE_WP))
 		mask &= ~(1ULL << _UFFDIO_WRITEPROTECT);
+	if (!(r.mode & UFFDIO_REGISTER_MODE_MINOR))
+		mask &= ~(1ULL << _UFFDIO_CONTINUE);
 	if (uaccess_write((char *)arg +
 				  offsetof(struct uffdio_register, ioctls),
 			  &mask, sizeof(mask)))
@@ -198,7 +212,7 @@ static int unregister_check(struct uffd_ctx *ctx, uintptr_t start,
 
 		if (foreign_piece(s, e, (unsigned int)ctx->slot))
 			return -EINVAL;
-		if (!vma_compatible(&v[i]) &&
+		if (!vma_compatible(&v[i], 0) &&
 		    !reg_next(s, e, (unsigned int)ctx->slot, &r))
 			return -EINVAL;
 	}
@@ -279,6 +293,12 @@ static bool flags_agree(uintptr_t start, uintptr_t end)
 	for (int i = 1; i < n; i++) {
 		if (v[i].start != v[i - 1].end)
 			return false;
+		/* Shared memory: one file, at offsets that follow on. */
+		if (v[i].type == VMA_SHMEM &&
+		    (v[i].ino != v[i - 1].ino ||
+		     v[i].offset !=
+			     v[i - 1].offset + (v[i - 1].end - v[i - 1].start)))
+			return false;
 		if (v[i].prot == v[i - 1].prot && k < 2 * FLAG_PAIRS) {
 			starts[k++] = v[i - 1].start;
 			starts[k++] = v[i].start;
@@ -312,7 +332,8 @@ static bool flags_agree(uintptr_t start, uintptr_t end)
  * before they are filled (EEXIST), where the kernel reads each source page
  * only as it fills the page before.
  */
-static ssize_t fill_target(uintptr_t dst, size_t len, bool wp)
+static ssize_t fill_target(enum mm_fill_op op, uintptr_t dst, size_t len,
+			   bool wp)
 {
 	const uint32_t same = PS_CTX_MASK | PS_MODES | PS_PROTS;
 	uint32_t first = pagestate_get(dst);
@@ -325,7 +346,7 @@ static ssize_t fill_target(uintptr_t dst, size_t len, bool wp)
 
 		if ((e & same) != (first & same))
 			return -ENOENT;
-		if (missing == len && (e & PS_MODE_MISSING) && (e & PS_PRESENT))
+		if (missing == len && ps_tracked(e) && (e & PS_PRESENT))
 			missing = off;
 	}
 	/* One page lies in one mapping: the mappings need no reading. */
@@ -333,6 +354,9 @@ static ssize_t fill_target(uintptr_t dst, size_t len, bool wp)
 		return -ENOENT;
 	/* MODE_WP needs a mapping registered in WP mode: after the above. */
 	if (wp && !(first & PS_MODE_WP))
+		return -EINVAL;
+	/* CONTINUE maps pages a file has: shared memory only. */
+	if (op == FILL_CONTINUE && !(first & PS_SHARED))
 		return -EINVAL;
 	return (ssize_t)missing;
 }
@@ -386,7 +410,7 @@ static ssize_t fill(struct resolve *res, enum mm_fill_op op, uintptr_t dst,
 	ssize_t r;
 
 	mm_lock();
-	r = fill_target(dst, len, wp);
+	r = fill_target(op, dst, len, wp);
 	mm_unlock();
 	if (r < 0 || op != FILL_COPY)
 		goto run;
@@ -404,7 +428,7 @@ static ssize_t fill(struct resolve *res, enum mm_fill_op op, uintptr_t dst,
 		len = readable;
 run:
 	mm_lock();
-	r = fill_target(dst, len, wp);
+	r = fill_target(op, dst, len, wp);
 	if (r >= 0)
 		r = mm_fill(op, dst, src, len, wp, publish, res);
 	mm_unlock();
@@ -498,6 +522,39 @@ static int do_range_fill(struct uffd_ctx *ctx, void *arg, enum mm_fill_op op)
 	return finish(&res,
 		      fill(&res, op, z.range.start, NULL, z.range.len, false),
 		      z.range.len);
+}
+
+/*
+ * UFFDIO_CONTINUE: the checks of ZEROPAGE with MODE_WP allowed, then a
+ * fill that maps pages the file already has.
+ */
+static int do_continue(struct uffd_ctx *ctx, void *arg)
+{
+	const size_t field = offsetof(struct uffdio_continue, mapped);
+	struct uffdio_continue c;
+	struct resolve res;
+	int err = changing(ctx, (char *)arg + field);
+
+	if (err)
+		return err;
+	if (uaccess_read(&c, arg, field))
+		return -EFAULT;
+	err = validate_range(c.range.start, c.range.len);
+	if (err)
+		return err;
+	if (c.mode & ~(uint64_t)(UFFDIO_CONTINUE_MODE_DONTWAKE |
+				 UFFDIO_CONTINUE_MODE_WP))
+		return -EINVAL;
+	if (!ctx_mm_alive(ctx))
+		return -ESRCH;
+	/* What the caller wrote to the page through another view is seen. */
+	atomic_thread_fence(memory_order_seq_cst);
+	resolve_init(&res, ctx, (char *)arg + field,
+		     c.mode & UFFDIO_CONTINUE_MODE_DONTWAKE);
+	return finish(&res,
+		      fill(&res, FILL_CONTINUE, c.range.start, NULL,
+			   c.range.len, c.mode & UFFDIO_CONTINUE_MODE_WP),
+		      c.range.len);
 }
 
 static void clear_wp(uintptr_t start, uintptr_t end)
@@ -777,6 +834,8 @@ int ctx_ioctl(struct uffd_ctx *ctx, int fd, unsigned long request, void *arg)
 		return do_range_fill(ctx, arg, FILL_POISON);
 	case UFFDIO_MOVE:
 		return do_move(ctx, arg);
+	case UFFDIO_CONTINUE:
+		return do_continue(ctx, arg);
 	}
 	return -EINVAL;
 }

@@ -328,7 +328,7 @@ static pid_t current_tid(void)
 }
 
 static void fill_message(struct waiter *w, const struct uffd_ctx *ctx,
-			 uintptr_t addr, bool write, bool wp)
+			 uintptr_t addr, bool write, enum fault_kind kind)
 {
 	memset(&w->msg, 0, sizeof(w->msg));
 	w->msg.event = UFFD_EVENT_PAGEFAULT;
@@ -336,8 +336,10 @@ static void fill_message(struct waiter *w, const struct uffd_ctx *ctx,
 			     ? addr
 			     : (addr & PAGE_MASK);
 	w->msg.arg.pagefault.address = w->address;
-	w->msg.arg.pagefault.flags = (write ? UFFD_PAGEFAULT_FLAG_WRITE : 0) |
-				     (wp ? UFFD_PAGEFAULT_FLAG_WP : 0);
+	w->msg.arg.pagefault.flags =
+		(write ? UFFD_PAGEFAULT_FLAG_WRITE : 0) |
+		(kind == FAULT_WP ? UFFD_PAGEFAULT_FLAG_WP : 0) |
+		(kind == FAULT_MINOR ? UFFD_PAGEFAULT_FLAG_MINOR : 0);
 	if (ctx->features & UFFD_FEATURE_THREAD_ID)
 		w->msg.arg.pagefault.feat.ptid = (__u32)current_tid();
 }
@@ -376,16 +378,23 @@ static bool sleep_until_woken(struct waiter *w, const ucontext_t *uc)
  * blocked.  Async-signal-safe: the waiter comes from the pool, the only
  * lock is the waiter lock, the rest is system calls.
  */
-static bool still_faulting(uint32_t entry, bool wp)
+static bool still_faulting(uint32_t entry, enum fault_kind kind)
 {
 	if (entry & PS_BUSY)
 		return false;
-	if (wp)
+	switch (kind) {
+	case FAULT_WP:
 		return (entry & (PS_WP | PS_MODE_WP)) == (PS_WP | PS_MODE_WP);
-	return (entry & PS_MODE_MISSING) && !(entry & PS_PRESENT);
+	case FAULT_MINOR:
+		return (entry & PS_MODE_MINOR) && ps_hidden(entry);
+	case FAULT_MISSING:
+		break;
+	}
+	return (entry & PS_MODE_MISSING) && ps_hidden(entry);
 }
 
-static bool fault_wait(uintptr_t addr, bool write, bool wp, ucontext_t *uc);
+static bool fault_wait(uintptr_t addr, bool write, enum fault_kind kind,
+		       ucontext_t *uc);
 
 /*
  * UFFD_FEATURE_WP_ASYNC: a write to a write-protected page is resolved on
@@ -416,17 +425,36 @@ static void resolve_async(uintptr_t addr, uint32_t entry)
 		mprotect((void *)page, PAGE_SIZE, (int)page_prot(now));
 }
 
-bool emu_fault(uintptr_t addr, bool write, bool wp, void *ucontext)
+bool emu_fault(uintptr_t addr, bool write, enum fault_kind kind, void *ucontext)
 {
 	bool taken;
 
 	atomic_fetch_add(&faulting, 1);
-	taken = fault_wait(addr, write, wp, ucontext);
+	taken = fault_wait(addr, write, kind, ucontext);
 	atomic_fetch_sub(&faulting, 1);
 	return taken;
 }
 
-static bool fault_wait(uintptr_t addr, bool write, bool wp, ucontext_t *uc)
+/*
+ * Under the waiter lock, so that the page is mapped only while its entry
+ * still says hidden: a discard or a fill of the page comes before or after.
+ */
+void emu_fault_map(uintptr_t addr)
+{
+	uintptr_t page = addr & PAGE_MASK;
+	uint32_t e;
+
+	wq_lock_in_handler();
+	e = pagestate_get(page);
+	if ((e & PS_SHARED) && ps_hidden(e) && !(e & (PS_BUSY | PS_POISON)) &&
+	    install_unhide(page, PAGE_SIZE, page_prot(e & ~PS_HIDDEN_PROT),
+			   e & PS_HIDDEN_PROT) == 0)
+		pagestate_set(page, (e | PS_PRESENT) & ~PS_HIDDEN_PROT);
+	wq_unlock_in_handler();
+}
+
+static bool fault_wait(uintptr_t addr, bool write, enum fault_kind kind,
+		       ucontext_t *uc)
 {
 	struct uffd_ctx *ctx;
 	struct waiter *w;
@@ -435,13 +463,13 @@ static bool fault_wait(uintptr_t addr, bool write, bool wp, ucontext_t *uc)
 	wq_lock_in_handler();
 	entry = pagestate_get(addr);
 	ctx = ctx_by_slot(entry & PS_CTX_MASK);
-	if (!ctx || !still_faulting(entry, wp) ||
+	if (!ctx || !still_faulting(entry, kind) ||
 	    atomic_load(&ctx->state) == CTX_RELEASED) {
 		/* Resolved, unregistered or being released meanwhile. */
 		wq_unlock_in_handler();
 		return true;
 	}
-	if (wp && (ctx->features & UFFD_FEATURE_WP_ASYNC)) {
+	if (kind == FAULT_WP && (ctx->features & UFFD_FEATURE_WP_ASYNC)) {
 		resolve_async(addr, entry);
 		wq_unlock_in_handler();
 		return true;
@@ -461,7 +489,7 @@ static bool fault_wait(uintptr_t addr, bool write, bool wp, ucontext_t *uc)
 	w->ctx = ctx;
 	atomic_store(&w->woken, 0);
 	atomic_store(&w->sleeping, 0);
-	fill_message(w, ctx, addr, write, wp);
+	fill_message(w, ctx, addr, write, kind);
 	if (trace_enabled())
 		trace_fault(w->address, w->msg.arg.pagefault.flags, ctx->slot);
 	w->unread = true;

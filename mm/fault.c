@@ -69,6 +69,34 @@ static bool retry_later(uintptr_t addr)
 	return true;
 }
 
+/*
+ * A page of shared memory that this mapping has not mapped: what the
+ * kernel's fault does depends on whether the file has the page.  Missing
+ * from the file, it is a MISSING fault (or, in MINOR mode alone, the page is
+ * allocated); in the file, a MINOR fault (or, without MINOR mode, the page
+ * is simply mapped).  A page being installed is in the file before its
+ * contents are whole: the access waits for the install.
+ */
+static bool shared_fault(uintptr_t addr, bool write, uint32_t entry, void *uc)
+{
+	unsigned char in_file;
+
+	retry_addr = 0;
+	if (mincore((void *)(addr & PAGE_MASK), PAGE_SIZE, &in_file) != 0)
+		return false;
+	in_file &= 1;
+	if (in_file && install_shared_busy()) {
+		sched_yield();
+		return true;
+	}
+	if (in_file && (entry & PS_MODE_MINOR))
+		return emu_fault(addr, write, FAULT_MINOR, uc);
+	if (!in_file && (entry & PS_MODE_MISSING))
+		return emu_fault(addr, write, FAULT_MISSING, uc);
+	emu_fault_map(addr);
+	return true;
+}
+
 static bool take_fault(uintptr_t addr, bool write, void *uc)
 {
 	uint32_t entry = pagestate_get(addr);
@@ -88,6 +116,8 @@ static bool take_fault(uintptr_t addr, bool write, void *uc)
 	}
 	if (!(entry & PS_CTX_MASK))
 		return false;
+	if ((entry & PS_SHARED) && ps_hidden(entry))
+		return shared_fault(addr, write, entry, uc);
 	if ((entry & PS_MODE_MISSING) && !(entry & PS_PRESENT)) {
 		retry_addr = 0;
 		/* The kernel's fault makes the page table first. */
@@ -102,7 +132,7 @@ static bool take_fault(uintptr_t addr, bool write, void *uc)
 		    pagestate_cas(addr, entry, entry & ~PS_WP))
 			mprotect((void *)(addr & PAGE_MASK), PAGE_SIZE,
 				 (int)page_prot(entry & ~PS_WP));
-		return emu_fault(addr, write, false, uc);
+		return emu_fault(addr, write, FAULT_MISSING, uc);
 	}
 	if (write && (entry & PS_WP) && (entry & PS_MODE_WP)) {
 		retry_addr = 0;
@@ -118,7 +148,7 @@ static bool take_fault(uintptr_t addr, bool write, void *uc)
 		if (!(entry & PS_MODE_MISSING) &&
 		    (page_prot(entry) & PROT_READ))
 			(void)*(volatile const char *)(addr & PAGE_MASK);
-		return emu_fault(addr, true, true, uc);
+		return emu_fault(addr, true, FAULT_WP, uc);
 	}
 	/* An install or an unprotect in progress. */
 	return retry_later(addr);

@@ -35,14 +35,12 @@
 #include "mm/mm.h"
 
 #ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
+#define MADV_POPULATE_READ  22
+#define MADV_POPULATE_WRITE 23
 #endif
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
 #define MADV_GUARD_REMOVE  103
-#endif
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
 #endif
 
 static bool have_guards;
@@ -315,6 +313,119 @@ int install_zero(uintptr_t dst, size_t len, unsigned int prot,
 	return err;
 }
 
+/*
+ * Shared memory.  Its pages live in the file, so a page is installed by
+ * writing it into the file through a second mapping of the same pages
+ * (mremap() with an old size of 0 makes one), which no guard marker covers,
+ * and then opening this mapping's view.  Faults on other mappings of the
+ * same memory in this process see the page in the file before its
+ * contents are whole: they wait while an install is in progress.
+ * Limitation: another process that reads the page during the copy may see
+ * part of the new contents, where the kernel adds the page to the file
+ * once it is full.
+ */
+static _Atomic int shared_installs;
+
+bool install_shared_busy(void)
+{
+	return atomic_load(&shared_installs) != 0;
+}
+
+/* Maps the page contents of [dst, dst + len) in, as the kernel would. */
+static void populate(uintptr_t dst, size_t len, unsigned int prot)
+{
+	if (prot & PROT_WRITE)
+		madvise((void *)dst, len, MADV_POPULATE_WRITE);
+	else if (prot & PROT_READ)
+		madvise((void *)dst, len, MADV_POPULATE_READ);
+}
+
+/*
+ * Opens this mapping's view of [dst, dst + len), whose pages the file has:
+ * the hidden pages lose their guard or PROT_NONE, and every page gets prot
+ * (old_prot is what the mapping has now) and is mapped.
+ */
+int install_map(uintptr_t dst, size_t len, unsigned int old_prot,
+		unsigned int prot, enum install_hidden hidden)
+{
+	void *p = (void *)dst;
+
+	if (hidden == HIDDEN_GUARD && madvise(p, len, MADV_GUARD_REMOVE) != 0)
+		return -errno;
+	if ((hidden == HIDDEN_PROT || prot != old_prot) &&
+	    mprotect(p, len, (int)prot) != 0)
+		return -errno;
+	populate(dst, len, prot);
+	return 0;
+}
+
+/* Bytes at the start of [start, start + len) whose pages the file has. */
+static size_t cached_prefix(uintptr_t start, size_t len)
+{
+	unsigned char vec[64];
+	size_t done = 0;
+
+	while (done < len) {
+		size_t n = (len - done) >> PAGE_SHIFT, i = 0;
+
+		if (n > sizeof(vec))
+			n = sizeof(vec);
+		if (mincore((void *)(start + done), n << PAGE_SHIFT, vec) != 0)
+			break;
+		while (i < n && (vec[i] & 1))
+			i++;
+		done += i << PAGE_SHIFT;
+		if (i < n)
+			break;
+	}
+	return done;
+}
+
+/*
+ * Adds pages [dst, dst + len) of shared memory to its file, filled from
+ * src or, without src, with zeros, and maps them here as install_map()
+ * does.  Returns the bytes installed, whole pages: a page at or past the
+ * end of the file ends the run (EFAULT when it is the first), as on the
+ * kernel.
+ */
+ssize_t install_shared(uintptr_t dst, const void *src, size_t len,
+		       unsigned int old_prot, unsigned int prot,
+		       enum install_hidden hidden)
+{
+	void *alias;
+	size_t whole = 0;
+	int err = 0;
+
+	atomic_fetch_add(&shared_installs, 1);
+	alias = mremap((void *)dst, 0, len, MREMAP_MAYMOVE);
+	if (alias == MAP_FAILED) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* The alias has this mapping's protection of the moment. */
+	if (!(old_prot & PROT_WRITE) &&
+	    mprotect(alias, len, PROT_READ | PROT_WRITE) != 0) {
+		err = -errno;
+	} else if (src) {
+		ssize_t n = mem_write((uintptr_t)alias, src, len);
+
+		whole = n > 0 ? (size_t)n & PAGE_MASK : 0;
+	} else if (madvise(alias, len, MADV_POPULATE_WRITE) == 0) {
+		whole = len;
+	} else {
+		/* Stopped at the end of the file: count what went in. */
+		whole = cached_prefix((uintptr_t)alias, len);
+	}
+	munmap(alias, len);
+	if (!err && whole)
+		err = install_map(dst, whole, old_prot, prot, hidden);
+out:
+	atomic_fetch_sub(&shared_installs, 1);
+	if (err)
+		return err;
+	return whole ? (ssize_t)whole : -EFAULT;
+}
+
 /* vec[i] = 1 where page i of the range is populated. */
 int install_populated(uintptr_t start, size_t len, unsigned char *vec)
 {
@@ -322,6 +433,35 @@ int install_populated(uintptr_t start, size_t len, unsigned char *vec)
 		return -errno;
 	for (size_t i = 0; i < len >> PAGE_SHIFT; i++)
 		vec[i] &= 1;
+	return 0;
+}
+
+#define PM_PRESENT   (1ULL << 63)
+#define PM_SWAPPED   (1ULL << 62)
+#define PM_EXCLUSIVE (1ULL << 56)
+#define PM_GUARD     (1ULL << 58) /* a guard marker, shown as swapped */
+
+/*
+ * vec[i] = 1 where page i of the range is mapped here: for shared memory,
+ * whose mincore() also counts pages the file has, the page table decides.
+ */
+int install_mapped(uintptr_t start, size_t len, unsigned char *vec)
+{
+	static uint64_t pm[512]; /* mm_lock held */
+	size_t pages = len >> PAGE_SHIFT;
+
+	for (size_t i = 0; i < pages;) {
+		size_t n = pages - i < 512 ? pages - i : 512;
+		int err = install_pagemap(start + (i << PAGE_SHIFT), pm, n);
+
+		if (err)
+			return err;
+		for (size_t k = 0; k < n; k++)
+			vec[i + k] =
+				(pm[k] & PM_PRESENT) ||
+				((pm[k] & PM_SWAPPED) && !(pm[k] & PM_GUARD));
+		i += n;
+	}
 	return 0;
 }
 
@@ -339,10 +479,6 @@ int install_pagemap(uintptr_t addr, uint64_t *out, size_t n)
 		return -EFAULT;
 	return 0;
 }
-
-#define PM_PRESENT   (1ULL << 63)
-#define PM_SWAPPED   (1ULL << 62)
-#define PM_EXCLUSIVE (1ULL << 56)
 
 /*
  * What kind of populated page is at addr, for UFFDIO_MOVE: this process's

@@ -43,6 +43,12 @@
 #define PS_HIDDEN_PROT  (1U << 24) /* kept missing by PROT_NONE, not a guard */
 #define PS_WP           (1U << 25) /* write-protected: uffd-wp mark or marker */
 #define PS_POISON       (1U << 26) /* poison marker: any access raises SIGBUS */
+/*
+ * Shared memory mapped MAP_SHARED: a page may be in the file without being
+ * mapped here.  PS_PRESENT then says whether it is mapped here, and is kept
+ * in MINOR mode too.
+ */
+#define PS_SHARED       (1U << 27)
 
 #define PS_PROT_SHIFT 19
 
@@ -52,6 +58,19 @@ uint32_t pagestate_get(uintptr_t addr);
 void pagestate_set(uintptr_t addr, uint32_t entry);
 bool pagestate_cas(uintptr_t addr, uint32_t old, uint32_t entry);
 void pagestate_release(uintptr_t start, size_t len);
+
+/* Whether the entry keeps PS_PRESENT: pages that trap while not mapped. */
+static inline bool ps_tracked(uint32_t e)
+{
+	return (e & PS_MODE_MISSING) ||
+	       ((e & PS_SHARED) && (e & PS_MODE_MINOR));
+}
+
+/* A page kept inaccessible because it is not mapped yet. */
+static inline bool ps_hidden(uint32_t e)
+{
+	return ps_tracked(e) && !(e & PS_PRESENT);
+}
 
 /* The protection the program set. */
 static inline unsigned int ps_prot(uint32_t e)
@@ -82,9 +101,12 @@ void mm_unlock(void);
 
 /* range.c: the real mappings (the kernel's VMAs). */
 enum mm_vma_type {
-	VMA_ANON,  /* private anonymous memory */
-	VMA_SHMEM, /* shared memory: memfd, tmpfs, shared anonymous */
-	VMA_OTHER, /* files on disk, devices, [vdso]: never registrable */
+	VMA_ANON,          /* private anonymous memory */
+	VMA_SHMEM,         /* shared memory mapped MAP_SHARED: memfd, tmpfs,
+			      shared anonymous */
+	VMA_SHMEM_PRIVATE, /* a memfd or tmpfs file mapped MAP_PRIVATE */
+	VMA_OTHER,         /* files on disk, devices, [vdso]: never
+			      registrable */
 };
 
 struct mm_vma {
@@ -92,6 +114,8 @@ struct mm_vma {
 	uintptr_t end;
 	unsigned int prot; /* PROT_* */
 	enum mm_vma_type type;
+	uint64_t ino;    /* of the mapped file; 0 for anonymous memory */
+	uint64_t offset; /* in the file, of start */
 };
 
 /*
@@ -109,6 +133,7 @@ int mm_vmas(uintptr_t start, uintptr_t end, struct mm_vma *out, int max);
  */
 #define MM_FLAGS_MAX 96
 int mm_vma_flags(const uintptr_t *starts, int n, char (*out)[MM_FLAGS_MAX]);
+bool mm_vma_maywrite(uintptr_t start);
 
 struct mm_reg {
 	uintptr_t start;
@@ -124,7 +149,7 @@ bool reg_next(uintptr_t from, uintptr_t to, unsigned int slot,
 int mm_register(uintptr_t start, uintptr_t end, unsigned int slot,
 		uint32_t modes, unsigned int prot);
 bool mm_unregister(uintptr_t start, uintptr_t end);
-enum mm_fill_op { FILL_COPY, FILL_ZERO, FILL_POISON };
+enum mm_fill_op { FILL_COPY, FILL_ZERO, FILL_POISON, FILL_CONTINUE };
 typedef void mm_publish_fn(void *arg, uintptr_t start, uintptr_t end,
 			   uint32_t set, uint32_t clear);
 ssize_t mm_fill(enum mm_fill_op op, uintptr_t dst, const char *src, size_t len,
@@ -170,7 +195,14 @@ int install_page_kind(uintptr_t addr, int *kind);
 int install_pagemap(uintptr_t addr, uint64_t *out, size_t n);
 int install_zero(uintptr_t dst, size_t len, unsigned int prot,
 		 enum install_hidden hidden);
+ssize_t install_shared(uintptr_t dst, const void *src, size_t len,
+		       unsigned int old_prot, unsigned int prot,
+		       enum install_hidden hidden);
+int install_map(uintptr_t dst, size_t len, unsigned int old_prot,
+		unsigned int prot, enum install_hidden hidden);
 int install_populated(uintptr_t start, size_t len, unsigned char *vec);
+int install_mapped(uintptr_t start, size_t len, unsigned char *vec);
+bool install_shared_busy(void);
 const char *install_method(void);
 
 /* uaccess.c: user memory accessed the way the kernel does. */
@@ -197,7 +229,17 @@ void fault_raise_poison(uintptr_t addr, void *ucontext);
  * async-signal-safe.  It returns true when it took the fault (the access
  * is retried afterwards), false when the fault is not a userfault.
  */
-bool emu_fault(uintptr_t addr, bool write, bool wp, void *ucontext);
+enum fault_kind { FAULT_MISSING, FAULT_WP, FAULT_MINOR };
+bool emu_fault(uintptr_t addr, bool write, enum fault_kind kind,
+	       void *ucontext);
+
+/*
+ * Maps a hidden page of shared memory that the file has, as the kernel's
+ * fault does without asking anyone (MISSING mode alone), or a page the file
+ * lacks in MINOR mode alone, which the kernel allocates.  Runs in the
+ * SIGSEGV handler, as emu_fault() does.
+ */
+void emu_fault_map(uintptr_t addr);
 
 /*
  * The lock the fault path holds while it resolves an asynchronous

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "mm/mm.h"
@@ -56,6 +57,9 @@ static void apply_prot(uintptr_t start, uintptr_t end)
  * were registered, and markers on empty pages in any case (in a mode
  * without WP they are only in the way of ZEROPAGE and POISON, until a
  * fault clears them).  Poison markers stay too, hidden as they were.
+ * Shared memory (PS_SHARED in modes) hides the pages this mapping has not
+ * mapped, whether or not the file has them: the fault path tells the two
+ * apart.
  */
 static int register_run(uintptr_t start, uintptr_t end, unsigned int slot,
 			uint32_t modes, unsigned int prot)
@@ -80,6 +84,8 @@ static int register_run(uintptr_t start, uintptr_t end, unsigned int slot,
 	}
 	if (mprotect((void *)start, end - start, PROT_NONE) != 0)
 		err = -errno;
+	else if (modes & PS_SHARED)
+		err = install_mapped(start, end - start, vec);
 	else
 		err = install_populated(start, end - start, vec);
 	for (size_t i = 0; i < pages;) {
@@ -91,7 +97,7 @@ static int register_run(uintptr_t start, uintptr_t end, unsigned int slot,
 		while (j < pages && vec[j] == vec[i])
 			j++;
 		b = start + (j << PAGE_SHIFT);
-		if (!err && !vec[i] && (modes & PS_MODE_MISSING))
+		if (!err && !vec[i] && ps_tracked(modes))
 			err = install_hide(a, b - a, &by_prot);
 		for (uintptr_t p = a; p < b; p += PAGE_SIZE) {
 			uint32_t e = pagestate_get(p) & ~PS_BUSY;
@@ -102,7 +108,7 @@ static int register_run(uintptr_t start, uintptr_t end, unsigned int slot,
 				e &= ~PS_WP;
 			if (err)
 				e = 0;
-			else if (vec[i] && (modes & PS_MODE_MISSING))
+			else if (vec[i] && ps_tracked(modes))
 				e |= PS_PRESENT;
 			else if (by_prot)
 				e |= PS_HIDDEN_PROT;
@@ -124,12 +130,12 @@ static void drop_missing(uintptr_t start, uintptr_t end)
 {
 	for (uintptr_t a = start; a < end;) {
 		uint32_t e = pagestate_get(a);
-		uintptr_t b =
-			run_end(a, end,
-				PS_MODE_MISSING | PS_PRESENT | PS_HIDDEN_PROT |
-					PS_PROTS | PS_WP | PS_POISON);
+		uintptr_t b = run_end(a, end,
+				      PS_MODES | PS_SHARED | PS_PRESENT |
+					      PS_HIDDEN_PROT | PS_PROTS |
+					      PS_WP | PS_POISON);
 
-		if ((e & PS_MODE_MISSING) && !(e & (PS_PRESENT | PS_POISON)))
+		if (ps_hidden(e) && !(e & PS_POISON))
 			install_unhide(a, b - a, page_prot(e & ~PS_HIDDEN_PROT),
 				       e & PS_HIDDEN_PROT);
 		a = b;
@@ -254,7 +260,7 @@ static enum install_hidden hidden_by(uint32_t e)
 		return HIDDEN_PROT;
 	if (e & PS_POISON)
 		return HIDDEN_GUARD;
-	if ((e & PS_MODE_MISSING) && !(e & PS_PRESENT))
+	if (ps_hidden(e))
 		return HIDDEN_GUARD;
 	return HIDDEN_NONE;
 }
@@ -271,16 +277,26 @@ static bool fillable(enum mm_fill_op op, uint32_t e, bool populated)
 }
 
 static ssize_t fill_run(enum mm_fill_op op, uintptr_t a, uintptr_t b,
-			const char *src, uint32_t after,
-			enum install_hidden hidden)
+			const char *src, uint32_t before, uint32_t after)
 {
+	enum install_hidden hidden = hidden_by(before);
 	bool by_prot;
 
 	switch (op) {
 	case FILL_COPY:
+		if (before & PS_SHARED)
+			return install_shared(a, src, b - a, page_prot(before),
+					      page_prot(after), hidden);
 		return install_copy(a, src, b - a, page_prot(after), hidden);
 	case FILL_ZERO:
+		if (before & PS_SHARED)
+			return install_shared(a, NULL, b - a, page_prot(before),
+					      page_prot(after), hidden);
 		return install_zero(a, b - a, page_prot(after), hidden)
+			       ?: (ssize_t)(b - a);
+	case FILL_CONTINUE:
+		return install_map(a, b - a, page_prot(before),
+				   page_prot(after), hidden)
 			       ?: (ssize_t)(b - a);
 	case FILL_POISON:
 		if (hidden == HIDDEN_NONE) {
@@ -302,6 +318,56 @@ static ssize_t fill_run(enum mm_fill_op op, uintptr_t a, uintptr_t b,
  * their entries.  Pages in MISSING mode say in their entry whether they
  * are populated; for others the system is asked, for the run at once.
  */
+/*
+ * fillable_end() for shared memory, where the file may have a page this
+ * mapping has not mapped.  COPY and ZEROPAGE need the file to lack the
+ * page; POISON needs only this mapping to lack it; CONTINUE needs the file
+ * to have it (EFAULT) and this mapping to lack it (EEXIST).
+ */
+static ssize_t shared_fillable_end(enum mm_fill_op op, uintptr_t a, uintptr_t b,
+				   uint32_t e)
+{
+	static unsigned char cached[FILL_CHUNK], mapped[FILL_CHUNK];
+	size_t n = 0, pages;
+	int err;
+
+	if (b - a > FILL_CHUNK * PAGE_SIZE)
+		b = a + FILL_CHUNK * PAGE_SIZE;
+	pages = (b - a) >> PAGE_SHIFT;
+	err = install_populated(a, b - a, cached);
+	if (!err && ps_tracked(e))
+		memset(mapped, (e & PS_PRESENT) != 0, pages);
+	else if (!err)
+		err = install_mapped(a, b - a, mapped);
+	if (err)
+		return err;
+	for (; n < pages; n++) {
+		bool ok;
+
+		switch (op) {
+		case FILL_COPY:
+			ok = !cached[n];
+			break;
+		case FILL_ZERO:
+			ok = !cached[n] && !(e & (PS_POISON | PS_WP));
+			break;
+		case FILL_POISON:
+			ok = !mapped[n] && !(e & (PS_POISON | PS_WP));
+			break;
+		case FILL_CONTINUE:
+			if (n == 0 && !cached[n])
+				return -EFAULT;
+			ok = cached[n] && !mapped[n];
+			break;
+		default:
+			ok = false;
+		}
+		if (!ok)
+			break;
+	}
+	return (ssize_t)(a + n * PAGE_SIZE);
+}
+
 static ssize_t fillable_end(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 			    uint32_t e)
 {
@@ -309,6 +375,8 @@ static ssize_t fillable_end(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 	size_t n = 0;
 	int err;
 
+	if (e & PS_SHARED)
+		return shared_fillable_end(op, a, b, e);
 	if (e & PS_MODE_MISSING)
 		return fillable(op, e, e & PS_PRESENT) ? (ssize_t)b
 						       : (ssize_t)a;
@@ -333,13 +401,13 @@ ssize_t mm_fill(enum mm_fill_op op, uintptr_t dst, const char *src, size_t len,
 		bool wp, mm_publish_fn *publish, void *arg)
 {
 	const uint32_t same = PS_PRESENT | PS_HIDDEN_PROT | PS_PROTS | PS_WP |
-			      PS_POISON | PS_MODES;
+			      PS_POISON | PS_MODES | PS_SHARED;
 	uintptr_t end = dst + len, a = dst;
 
 	while (a < end) {
 		uint32_t e = pagestate_get(a), set, clear, after;
 		uintptr_t b = run_end(a, end, same);
-		uint32_t present = e & PS_MODE_MISSING ? PS_PRESENT : 0;
+		uint32_t present = ps_tracked(e) ? PS_PRESENT : 0;
 		ssize_t r = fillable_end(op, a, b, e);
 
 		if (r < 0 || (uintptr_t)r == a) {
@@ -358,8 +426,8 @@ ssize_t mm_fill(enum mm_fill_op op, uintptr_t dst, const char *src, size_t len,
 		}
 		after = (e & ~clear) | set;
 		r = fill_run(op, a, b,
-			     (const char *)((uintptr_t)src + (a - dst)), after,
-			     hidden_by(e));
+			     (const char *)((uintptr_t)src + (a - dst)), e,
+			     after);
 		if (r < 0)
 			return a > dst ? (ssize_t)(a - dst) : r;
 		publish(arg, a, a + (uintptr_t)r, set, clear);

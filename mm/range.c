@@ -5,12 +5,14 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "mm/mm.h"
@@ -48,6 +50,20 @@ static bool starts_with(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* A file on a tmpfs mounted anywhere: shared memory to userfaultfd. */
+static bool on_tmpfs(const char *path)
+{
+	static const char deleted[] = " (deleted)";
+	size_t n = strlen(path);
+	struct statfs sf;
+
+	if (*path != '/' ||
+	    (n >= sizeof(deleted) - 1 &&
+	     !strcmp(path + n - (sizeof(deleted) - 1), deleted)))
+		return false;
+	return statfs(path, &sf) == 0 && sf.f_type == TMPFS_MAGIC;
+}
+
 /*
  * Classifies a mapping the way userfaultfd does: private anonymous memory
  * (including the heap, stacks and private /dev/zero), shared memory, or a
@@ -55,20 +71,31 @@ static bool starts_with(const char *s, const char *prefix)
  */
 static enum mm_vma_type classify(bool shared, const char *path)
 {
+	/* System V segments ("/SYSV... (deleted)") are not registrable. */
+	bool shmem = starts_with(path, "/memfd:") ||
+		     starts_with(path, "/dev/shm/") || on_tmpfs(path);
+
 	if (!shared) {
 		if (*path == '\0' || starts_with(path, "[heap]") ||
 		    starts_with(path, "[stack") ||
 		    starts_with(path, "[anon:") ||
 		    starts_with(path, "/dev/zero"))
 			return VMA_ANON;
-		if (starts_with(path, "/memfd:"))
-			return VMA_SHMEM;
-		return VMA_OTHER;
+		return shmem ? VMA_SHMEM_PRIVATE : VMA_OTHER;
 	}
-	if (starts_with(path, "/dev/zero") || starts_with(path, "/memfd:") ||
-	    starts_with(path, "/dev/shm/") || starts_with(path, "[anon_shmem"))
+	if (shmem || starts_with(path, "/dev/zero") ||
+	    starts_with(path, "[anon_shmem"))
 		return VMA_SHMEM;
 	return VMA_OTHER;
+}
+
+static uint64_t parse_dec(const char **s)
+{
+	uint64_t v = 0;
+
+	for (; **s >= '0' && **s <= '9'; (*s)++)
+		v = v * 10 + (uint64_t)(**s - '0');
+	return v;
 }
 
 /* One line of /proc/self/maps: "start-end perms offset dev inode path". */
@@ -87,13 +114,20 @@ static bool parse_line(const char *line, struct mm_vma *v)
 		  (s[1] == 'w' ? PROT_WRITE : 0) |
 		  (s[2] == 'x' ? PROT_EXEC : 0);
 	shared = s[3] == 's';
-	/* Skip offset, device and inode to the path (may be empty). */
-	for (int field = 0; field < 4 && *s; field++) {
-		while (*s && *s != ' ')
-			s++;
-		while (*s == ' ')
-			s++;
-	}
+	/* Offset, device and inode, then the path (may be empty). */
+	s += 4;
+	while (*s == ' ')
+		s++;
+	v->offset = parse_hex(&s);
+	while (*s == ' ')
+		s++;
+	while (*s && *s != ' ')
+		s++;
+	while (*s == ' ')
+		s++;
+	v->ino = parse_dec(&s);
+	while (*s == ' ')
+		s++;
 	v->type = classify(shared, s);
 	return true;
 }
@@ -167,6 +201,8 @@ static int query_vmas(int fd, uintptr_t start, uintptr_t end,
 					 : 0);
 			out[n].type = classify(q.vma_flags & PROCMAP_VMA_SHARED,
 					       name);
+			out[n].ino = q.inode;
+			out[n].offset = q.vma_offset;
 		}
 		n++;
 		addr = q.vma_end;
@@ -348,6 +384,39 @@ int mm_vma_flags(const uintptr_t *starts, int n, char (*out)[MM_FLAGS_MAX])
 	if (err)
 		return err;
 	return w.found == n ? 0 : -ENOENT;
+}
+
+struct maywrite_walk {
+	uintptr_t start;
+	bool here, found, maywrite;
+};
+
+static bool maywrite_line(const char *line, void *arg)
+{
+	struct maywrite_walk *w = arg;
+	const char *s = line;
+
+	if ((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')) {
+		w->here = parse_hex(&s) == w->start;
+	} else if (w->here && starts_with(line, "VmFlags:")) {
+		w->found = true;
+		w->maywrite = strstr(line, " mw") != NULL;
+	}
+	return !w->found;
+}
+
+/*
+ * Whether the mapping beginning at start may be made writable (VM_MAYWRITE):
+ * not a shared mapping of a file opened read-only or sealed against
+ * writing.  Reads /proc/self/smaps: for mappings without PROT_WRITE only.
+ */
+bool mm_vma_maywrite(uintptr_t start)
+{
+	struct maywrite_walk w = {start, false, false, false};
+
+	if (each_line("/proc/self/smaps", maywrite_line, &w) || !w.found)
+		return true;
+	return w.maywrite;
 }
 
 /*

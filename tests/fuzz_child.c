@@ -680,7 +680,6 @@ static void op_fdinfo(int fd)
 	rec_int(&rec, "total", (long long)total);
 	rec_hex(&rec, "API.version", ver);
 	rec_hex(&rec, "API.features", features);
-	known_hex(&rec, KNOWN_FDINFO_IOCTLS, EMU_FDINFO_IOCTLS);
 	rec_hex(&rec, "API.ioctls", ioctls);
 }
 

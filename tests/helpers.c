@@ -292,7 +292,7 @@ void setup_register(const struct backend *b, struct record *r, int fd,
 {
 	long ret;
 
-	if (mem_of(start) != MEM_ANON)
+	if (mem_of(start) == MEM_SHMEM_PRIVATE)
 		known_rv_rest(r, KNOWN_SHARED_MEMORY, -EINVAL);
 	ret = u_register(b, fd, u64p(start), len, UFFDIO_REGISTER_MODE_MISSING,
 			 NULL);

@@ -8,21 +8,13 @@
 const struct known_difference known_differences[] = {
 	{KNOWN_FEATURES,
 	 "UFFDIO_API offers only the features the emulator implements "
-	 "(0x1e9cd: PAGEFAULT_FLAG_WP, EVENT_REMAP, EVENT_REMOVE, "
-	 "EVENT_UNMAP, SIGBUS, THREAD_ID, EXACT_ADDRESS, WP_UNPOPULATED, "
-	 "POISON, WP_ASYNC, MOVE; Linux 6.18 on x86-64 offers 0x1ffff), and "
-	 "requesting "
-	 "another fails EINVAL, as on a kernel without it"},
-	{KNOWN_FDINFO_IOCTLS,
-	 "the API line of fdinfo shows the ioctls the emulator implements, "
-	 "0x800000000000017f, where Linux 6.18 shows 0x80000000000001ff "
-	 "(with CONTINUE)"},
+	 "(0x1fded: all of Linux 6.18's but EVENT_FORK, MISSING_HUGETLBFS and "
+	 "MINOR_HUGETLBFS; Linux 6.18 on x86-64 offers 0x1ffff), and "
+	 "requesting another fails EINVAL, as on a kernel without it"},
 	{KNOWN_SHARED_MEMORY,
-	 "REGISTER refuses shared memory (memfd and tmpfs, shared or private "
-	 "mappings, and shared anonymous memory) with EINVAL, where the "
-	 "kernel registers it, in MINOR mode too, and in a WP_ASYNC context "
-	 "WP mode alone on files on disk, which the kernel registers there: "
-	 "the emulator implements private anonymous memory only"},
+	 "REGISTER refuses a memfd or tmpfs file mapped MAP_PRIVATE with "
+	 "EINVAL, where the kernel registers it, and in a WP_ASYNC context "
+	 "WP mode alone on files on disk, which the kernel registers there"},
 	{KNOWN_PLAIN_POLL,
 	 "plain poll(), epoll and select() on an emulated descriptor report "
 	 "it readable (POLLIN) where the kernel reports POLLERR (before "

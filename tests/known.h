@@ -18,7 +18,6 @@
 
 /* The ids marks use. */
 #define KNOWN_FEATURES      "features"
-#define KNOWN_FDINFO_IOCTLS "fdinfo-ioctls"
 #define KNOWN_SHARED_MEMORY "shared-memory"
 #define KNOWN_PLAIN_POLL    "plain-poll"
 #define KNOWN_UNMERGED      "unmerged-mappings"
@@ -35,14 +34,11 @@ extern const struct known_difference known_differences[];
 const char *known_reason(const char *id);
 
 /*
- * What the emulator offers, where that is less than the kernel offers: the
- * features PAGEFAULT_FLAG_WP, EVENT_REMAP, EVENT_REMOVE, EVENT_UNMAP,
- * SIGBUS, THREAD_ID, EXACT_ADDRESS, WP_UNPOPULATED, POISON, WP_ASYNC and
- * MOVE, and
- * in fdinfo every ioctl but CONTINUE.
+ * What the emulator offers, where that is less than the kernel offers:
+ * every feature of Linux 6.18 but EVENT_FORK, MISSING_HUGETLBFS and
+ * MINOR_HUGETLBFS.
  */
-#define EMU_FEATURES_OFFERED 0x1e9cdULL
-#define EMU_FDINFO_IOCTLS    0x800000000000017fULL
+#define EMU_FEATURES_OFFERED 0x1fdedULL
 
 /*
  * The next line is a known difference: on the emulator it has the value emu

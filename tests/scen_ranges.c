@@ -304,10 +304,10 @@ static long mode_result(uint64_t mode, enum mem_type mem, uint64_t *ioctls)
 	return (mem == MEM_ANON && (mode & MINOR)) ? -EINVAL : 0;
 }
 
-/* What the emulator, with private anonymous memory only, does. */
+/* What the emulator, without MAP_PRIVATE shared memory, does. */
 static void mark_emu_register(struct record *r, enum mem_type mem, long kernel)
 {
-	if (!kernel && mem != MEM_ANON)
+	if (!kernel && mem == MEM_SHMEM_PRIVATE)
 		known_rv_rest(r, KNOWN_SHARED_MEMORY, -EINVAL);
 }
 
