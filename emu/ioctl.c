@@ -576,6 +576,9 @@ static bool marks_unpopulated(uint32_t entry)
 {
 	struct uffd_ctx *owner = ctx_by_slot(entry & PS_CTX_MASK);
 
+	/* Shared memory always keeps markers on empty entries. */
+	if (entry & PS_SHARED)
+		return true;
 	return owner && (owner->features & UFFD_FEATURE_WP_UNPOPULATED);
 }
 

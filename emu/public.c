@@ -371,9 +371,30 @@ API void *uffdemu_mmap(void *addr, size_t len, int prot, int flags, int fd,
 }
 
 /*
+ * Whether shared memory (MAP_SHARED) maps all of [start, end): MADV_REMOVE
+ * fails anywhere else, before it does anything.
+ */
+static bool all_shared(uintptr_t start, uintptr_t end)
+{
+	struct mm_vma v[64];
+	int n = mm_vmas(start, end, v, 64);
+	uintptr_t at = start;
+
+	if (n <= 0 || n > 64)
+		return false;
+	for (int i = 0; i < n; i++) {
+		if (v[i].start > at || v[i].type != VMA_SHMEM)
+			return false;
+		at = v[i].end;
+	}
+	return at >= end;
+}
+
+/*
  * madvise(2).  Discarding registered memory tells the owners first
  * (UFFD_EVENT_REMOVE) and waits for them, as the kernel does; the pages go
- * after that, and registered MISSING pages are missing again.
+ * after that, and registered MISSING pages are missing again (MADV_REMOVE
+ * also takes them out of the file of shared memory).
  * Limitation: MADV_FREE leaves the pages populated in the emulator's
  * picture; if the system reclaims them they read as zeros without a fault.
  */
@@ -385,7 +406,8 @@ API int uffdemu_madvise(void *addr, size_t len, int advice)
 
 	if (!page_range(addr, len, &start, &end) ||
 	    (advice != MADV_DONTNEED && advice != MADV_DONTNEED_LOCKED &&
-	     advice != MADV_FREE))
+	     advice != MADV_FREE && advice != MADV_REMOVE) ||
+	    (advice == MADV_REMOVE && !all_shared(start, end)))
 		return madvise(addr, len, advice);
 	mm_lock();
 	events_remove(&b, start, end);

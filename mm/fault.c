@@ -73,9 +73,10 @@ static bool retry_later(uintptr_t addr)
  * A page of shared memory that this mapping has not mapped: what the
  * kernel's fault does depends on whether the file has the page.  Missing
  * from the file, it is a MISSING fault (or, in MINOR mode alone, the page is
- * allocated); in the file, a MINOR fault (or, without MINOR mode, the page
- * is simply mapped).  A page being installed is in the file before its
- * contents are whole: the access waits for the install.
+ * allocated), or SIGBUS past the end of the file; in the file, a MINOR fault
+ * (or, without MINOR mode, the page is simply mapped).  A page being installed
+ * is in the file before its contents are whole: the access waits for the
+ * install.
  */
 static bool shared_fault(uintptr_t addr, bool write, uint32_t entry, void *uc)
 {
@@ -91,8 +92,14 @@ static bool shared_fault(uintptr_t addr, bool write, uint32_t entry, void *uc)
 	}
 	if (in_file && (entry & PS_MODE_MINOR))
 		return emu_fault(addr, write, FAULT_MINOR, uc);
-	if (!in_file && (entry & PS_MODE_MISSING))
+	if (!in_file && (entry & PS_MODE_MISSING)) {
+		/* Past the end of the file the kernel's fault fails first. */
+		if (mm_past_eof(addr)) {
+			fault_raise_sigbus(addr, uc, BUS_ADRERR, 0);
+			return true;
+		}
 		return emu_fault(addr, write, FAULT_MISSING, uc);
+	}
 	emu_fault_map(addr);
 	return true;
 }

@@ -134,6 +134,7 @@ int mm_vmas(uintptr_t start, uintptr_t end, struct mm_vma *out, int max);
 #define MM_FLAGS_MAX 96
 int mm_vma_flags(const uintptr_t *starts, int n, char (*out)[MM_FLAGS_MAX]);
 bool mm_vma_maywrite(uintptr_t start);
+bool mm_past_eof(uintptr_t addr);
 
 struct mm_reg {
 	uintptr_t start;

@@ -321,14 +321,16 @@ static ssize_t fill_run(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 /*
  * fillable_end() for shared memory, where the file may have a page this
  * mapping has not mapped.  COPY and ZEROPAGE need the file to lack the
- * page; POISON needs only this mapping to lack it; CONTINUE needs the file
- * to have it (EFAULT) and this mapping to lack it (EEXIST).
+ * page; POISON needs only this mapping to lack it, inside the file
+ * (EFAULT); CONTINUE needs the file to have it (EFAULT, EINVAL past its
+ * end) and this mapping to lack it (EEXIST).
  */
 static ssize_t shared_fillable_end(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 				   uint32_t e)
 {
 	static unsigned char cached[FILL_CHUNK], mapped[FILL_CHUNK];
 	size_t n = 0, pages;
+	bool inside = true;
 	int err;
 
 	if (b - a > FILL_CHUNK * PAGE_SIZE)
@@ -353,10 +355,16 @@ static ssize_t shared_fillable_end(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 			break;
 		case FILL_POISON:
 			ok = !mapped[n] && !(e & (PS_POISON | PS_WP));
+			/* When the last page is inside the file, all are. */
+			if (ok && n == 0)
+				inside = !mm_past_eof(b - PAGE_SIZE);
+			if (ok && !inside && mm_past_eof(a + n * PAGE_SIZE))
+				return n ? (ssize_t)(a + n * PAGE_SIZE)
+					 : -EFAULT;
 			break;
 		case FILL_CONTINUE:
 			if (n == 0 && !cached[n])
-				return -EFAULT;
+				return mm_past_eof(a) ? -EINVAL : -EFAULT;
 			ok = cached[n] && !mapped[n];
 			break;
 		default:
@@ -627,22 +635,23 @@ void mm_forget(uintptr_t start, uintptr_t end)
 }
 
 /*
- * The program discarded [start, end) (MADV_DONTNEED and the like): its
- * registered MISSING pages are missing again.  Hiding them also discards
- * their contents, in one step, so no write can slip in between.  Write
- * protection of anonymous pages goes with their contents, and so do the
- * markers of empty ones; the caller gives the rest of the range its real
- * discard afterwards.
+ * The program discarded [start, end) (MADV_DONTNEED, MADV_REMOVE and the
+ * like): its registered pages that trap while not mapped are hidden again.
+ * Hiding them also discards their contents, in one step, so no write can
+ * slip in between.  Write protection of anonymous pages goes with their
+ * contents, and so do the markers of empty ones; shared memory keeps both.
+ * The caller gives the rest of the range its real discard afterwards.
  */
 int mm_discard(uintptr_t start, uintptr_t end)
 {
 	for (uintptr_t a = start; a < end;) {
 		uint32_t e = pagestate_get(a);
-		uintptr_t b =
-			run_end(a, end,
-				PS_CTX_MASK | PS_MODES | PS_PROTS | PS_PRESENT |
-					PS_WP | PS_POISON | PS_HIDDEN_PROT);
-		uint32_t after = e & ~(PS_PRESENT | PS_WP);
+		uintptr_t b = run_end(a, end,
+				      PS_CTX_MASK | PS_MODES | PS_PROTS |
+					      PS_PRESENT | PS_WP | PS_POISON |
+					      PS_HIDDEN_PROT | PS_SHARED);
+		uint32_t lost = PS_PRESENT | (e & PS_SHARED ? 0 : PS_WP);
+		uint32_t after = e & ~lost;
 		bool by_prot;
 		int err;
 
@@ -650,29 +659,35 @@ int mm_discard(uintptr_t start, uintptr_t end)
 			/* Discarding removes a poison marker. */
 			uint32_t left = e & ~(PS_POISON | PS_WP);
 
-			if (!(e & PS_MODE_MISSING)) {
+			if (!ps_tracked(e)) {
 				install_unhide(a, b - a, ps_prot(e),
 					       e & PS_HIDDEN_PROT);
 				left &= ~PS_HIDDEN_PROT;
 			}
 			/* A registered page stays registered. */
 			set_entries(a, b, e & PS_CTX_MASK ? left : 0);
-		} else if ((e & PS_MODE_MISSING) && (e & PS_PRESENT)) {
+		} else if (ps_tracked(e) && (e & PS_PRESENT)) {
+			sigset_t saved;
+
+			/* Against the fault path mapping a shared page. */
+			emu_faults_lock(&saved);
 			set_entries(a, b, e | PS_BUSY);
 			err = install_hide(a, b - a, &by_prot);
 			set_entries(a, b,
 				    after | (by_prot ? PS_HIDDEN_PROT : 0));
+			emu_faults_unlock(&saved);
 			if (err)
 				return err;
 			/* A guard keeps them missing: the access comes back. */
 			if ((e & PS_WP) && !by_prot)
 				mprotect((void *)a, b - a,
 					 (int)page_prot(after));
-		} else if ((e & PS_CTX_MASK) && (e & PS_WP)) {
+		} else if ((e & PS_CTX_MASK) && (e & PS_WP) &&
+			   !(e & PS_SHARED)) {
 			/* Markers go too, on missing pages as well. */
 			set_entries(a, b, after);
 			mprotect((void *)a, b - a, (int)page_prot(after));
-		} else if (e & PS_WP) {
+		} else if ((e & PS_WP) && !(e & PS_CTX_MASK)) {
 			/* A marker left on memory no longer registered. */
 			set_entries(a, b, 0);
 		}

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -208,6 +209,62 @@ static int query_vmas(int fd, uintptr_t start, uintptr_t end,
 		addr = q.vma_end;
 	}
 	return n;
+}
+
+static int query_fd_get(void);
+
+/* "/proc/self/map_files/<start>-<end>" into buf, without stdio. */
+static void map_files_path(char *buf, uint64_t start, uint64_t end)
+{
+	static const char prefix[] = "/proc/self/map_files/";
+	char *p = buf + sizeof(prefix) - 1;
+
+	memcpy(buf, prefix, sizeof(prefix) - 1);
+	for (int half = 0; half < 2; half++) {
+		uint64_t v = half ? end : start;
+		int digits = 1;
+
+		while (digits < 16 && (v >> (4 * digits)))
+			digits++;
+		for (int i = digits - 1; i >= 0; i--)
+			*p++ = "0123456789abcdef"[(v >> (4 * i)) & 15];
+		*p++ = half ? '\0' : '-';
+	}
+}
+
+/*
+ * Whether the page of shared memory at addr lies at or past the end of its
+ * file, where an access raises SIGBUS and a fill fails.  The file is
+ * reached through /proc/self/map_files, whose entries only a process with
+ * CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN) may open.
+ * Limitation: without that capability, or before Linux 6.11 (no
+ * PROCMAP_QUERY), the size is not known and every page counts as inside
+ * the file.  System calls only: the fault path uses it.
+ */
+bool mm_past_eof(uintptr_t addr)
+{
+	char path[64];
+	struct procmap_query q;
+	struct stat st;
+	int qfd = query_fd_get(), fd;
+	bool past;
+
+	if (qfd < 0)
+		return false;
+	memset(&q, 0, sizeof(q));
+	q.size = sizeof(q);
+	q.query_addr = addr;
+	if (ioctl(qfd, PROCMAP_QUERY, &q) != 0)
+		return false;
+	map_files_path(path, q.vma_start, q.vma_end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	past = fstat(fd, &st) == 0 &&
+	       q.vma_offset + ((addr & PAGE_MASK) - q.vma_start) >=
+		       (uint64_t)st.st_size;
+	close(fd);
+	return past;
 }
 
 /*

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Shared pieces of the userfaultfd scenarios (see helpers.h). */
 #include <fcntl.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,16 @@ char *map_mem(enum mem_type m, size_t pages, int prot)
 	mem_areas[n_mem_areas].len = pages * PG;
 	mem_areas[n_mem_areas].mem = m;
 	n_mem_areas++;
+	return p;
+}
+
+char *map_mem_view(const void *area, size_t pages)
+{
+	void *p =
+		mremap((void *)(uintptr_t)area, 0, pages * PG, MREMAP_MAYMOVE);
+
+	if (p == MAP_FAILED)
+		scenario_abort("mremap of a second view failed");
 	return p;
 }
 
@@ -258,6 +269,36 @@ long u_zeropage(const struct backend *b, int fd, uint64_t start, uint64_t len,
 
 	if (field)
 		*field = z.zeropage;
+	return ret;
+}
+
+long u_writeprotect(const struct backend *b, int fd, uint64_t start,
+		    uint64_t len, uint64_t mode)
+{
+	struct uffdio_writeprotect wp = {{start, len}, mode};
+
+	return rv(b->ioctl(fd, UFFDIO_WRITEPROTECT, &wp));
+}
+
+long u_poison(const struct backend *b, int fd, uint64_t start, uint64_t len,
+	      int64_t *field)
+{
+	struct uffdio_poison p = {{start, len}, 0, FIELD_UNTOUCHED};
+	long ret = rv(b->ioctl(fd, UFFDIO_POISON, &p));
+
+	if (field)
+		*field = p.updated;
+	return ret;
+}
+
+long u_continue(const struct backend *b, int fd, uint64_t start, uint64_t len,
+		uint64_t mode, int64_t *field)
+{
+	struct uffdio_continue c = {{start, len}, mode, FIELD_UNTOUCHED};
+	long ret = rv(b->ioctl(fd, UFFDIO_CONTINUE, &c));
+
+	if (field)
+		*field = c.mapped;
 	return ret;
 }
 
@@ -631,4 +672,37 @@ bool rec_page(struct record *r, const char *label, const void *page,
 	if (expect)
 		rec_fmt_mem(e, sizeof(e), expect, PG);
 	return rec_add(r, label, expect ? e : NULL, v);
+}
+
+static sigjmp_buf bus_jump;
+static volatile int bus_code;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	bus_code = si->si_code;
+	siglongjmp(bus_jump, 1);
+}
+
+void rec_read_byte(struct record *r, const char *label, const void *addr,
+		   const char *expect)
+{
+	struct sigaction sa = {.sa_sigaction = on_sigbus,
+			       .sa_flags = SA_SIGINFO},
+			 old;
+	volatile int seen = -1;
+	char v[32];
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &old);
+	bus_code = 0;
+	if (!sigsetjmp(bus_jump, 1))
+		seen = *(const volatile unsigned char *)addr;
+	sigaction(SIGBUS, &old, NULL);
+	if (seen < 0)
+		snprintf(v, sizeof(v), "SIGBUS %d", bus_code);
+	else
+		snprintf(v, sizeof(v), "%d", seen);
+	rec_str_is(r, label, v, expect);
 }

@@ -61,6 +61,13 @@ char *map_pages(size_t pages, int prot);
 /* Fresh pages of memory type m (a new memfd for the shmem types). */
 char *map_mem(enum mem_type m, size_t pages, int prot);
 
+/*
+ * A second mapping of the same pages of shared memory (a MEM_SHMEM or
+ * MEM_SHARED_ANON area from map_mem()), made before anything registers
+ * the area: what the monitor of a shared-memory range writes through.
+ */
+char *map_mem_view(const void *area, size_t pages);
+
 /* The memory type of the map_mem() area holding addr; MEM_ANON otherwise. */
 enum mem_type mem_of(const void *addr);
 
@@ -109,6 +116,12 @@ long u_wake(const struct backend *b, int fd, uint64_t start, uint64_t len);
 long u_copy(const struct backend *b, int fd, uint64_t dst, uint64_t src,
 	    uint64_t len, uint64_t mode, int64_t *field);
 long u_zeropage(const struct backend *b, int fd, uint64_t start, uint64_t len,
+		uint64_t mode, int64_t *field);
+long u_writeprotect(const struct backend *b, int fd, uint64_t start,
+		    uint64_t len, uint64_t mode);
+long u_poison(const struct backend *b, int fd, uint64_t start, uint64_t len,
+	      int64_t *field);
+long u_continue(const struct backend *b, int fd, uint64_t start, uint64_t len,
 		uint64_t mode, int64_t *field);
 long u_poll(const struct backend *b, int fd, short events, int timeout,
 	    short *revents);
@@ -208,6 +221,13 @@ char thread_state(pid_t tid);
 
 /* Sleeps ms milliseconds. */
 void msleep(int ms);
+
+/*
+ * Reads a byte of a page from this thread and records "SIGBUS <code>" or
+ * the byte.  For pages that are not missing (a read of one would block).
+ */
+void rec_read_byte(struct record *r, const char *label, const void *addr,
+		   const char *expect);
 
 /* Sends sig to a thread of this process from another one, ms from now. */
 void signal_later(pthread_t target, int sig, int ms);

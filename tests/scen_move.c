@@ -20,25 +20,6 @@
 #define MISSING_WP (UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP)
 #define HOLES      UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES
 
-static long u_poison(const struct backend *b, int fd, uint64_t start,
-		     uint64_t len, int64_t *field)
-{
-	struct uffdio_poison p = {{start, len}, 0, FIELD_UNTOUCHED};
-	long ret = rv(b->ioctl(fd, UFFDIO_POISON, &p));
-
-	if (field)
-		*field = p.updated;
-	return ret;
-}
-
-static long u_protect(const struct backend *b, int fd, uint64_t start,
-		      uint64_t len, uint64_t mode)
-{
-	struct uffdio_writeprotect w = {{start, len}, mode};
-
-	return rv(b->ioctl(fd, UFFDIO_WRITEPROTECT, &w));
-}
-
 static long u_move(const struct backend *b, int fd, uint64_t dst, uint64_t src,
 		   uint64_t len, uint64_t mode, int64_t *field)
 {
@@ -48,43 +29,6 @@ static long u_move(const struct backend *b, int fd, uint64_t dst, uint64_t src,
 	if (field)
 		*field = m.move;
 	return ret;
-}
-
-static sigjmp_buf bus_jump;
-static volatile int bus_code;
-
-static void on_sigbus(int sig, siginfo_t *si, void *uc)
-{
-	(void)sig;
-	(void)uc;
-	bus_code = si->si_code;
-	siglongjmp(bus_jump, 1);
-}
-
-/*
- * Reads a byte of a page from this thread: "SIGBUS <code>", or the byte.
- * For pages that are not missing (a read of a missing page would block).
- */
-static void rec_read(struct record *r, const char *label, const void *addr,
-		     const char *expect)
-{
-	struct sigaction sa = {.sa_sigaction = on_sigbus,
-			       .sa_flags = SA_SIGINFO},
-			 old;
-	volatile int seen = -1;
-	char v[32];
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, &old);
-	bus_code = 0;
-	if (!sigsetjmp(bus_jump, 1))
-		seen = *(const volatile unsigned char *)addr;
-	sigaction(SIGBUS, &old, NULL);
-	if (seen < 0)
-		snprintf(v, sizeof(v), "SIGBUS %d", bus_code);
-	else
-		snprintf(v, sizeof(v), "%d", seen);
-	rec_str_is(r, label, v, expect);
 }
 
 /* --- poison markers outlive the registration --- */
@@ -168,8 +112,8 @@ SCENARIO(poison_kept, CASES(poison_cases),
 		 access("/proc/sys/vm/memory_failure_early_kill", F_OK)
 			 ? BUS_ADRERR
 			 : BUS_MCEERR_AR);
-	rec_read(r, "read page 0", a, sigbus);
-	rec_read(r, "read page 1", a + PG, "83");
+	rec_read_byte(r, "read page 0", a, sigbus);
+	rec_read_byte(r, "read page 1", a + PG, "83");
 	rec_rv_is(r, "ZEROPAGE page 0",
 		  u_zeropage(b, use, u64p(a), PG, 0, &field),
 		  c->registered ? -EEXIST : -ENOENT);
@@ -182,7 +126,7 @@ SCENARIO(poison_kept, CASES(poison_cases),
 			  ? 0
 			  : -errno,
 		  0);
-	rec_read(r, "read page 0 after mmap", a, "0");
+	rec_read_byte(r, "read page 0 after mmap", a, "0");
 }
 
 /* --- MOVE --- */
@@ -282,8 +226,9 @@ static void move_setup(const struct backend *b, struct record *r, int fd,
 			fill_pattern(src, PG, 10 + (unsigned int)k);
 			ret = u_copy(b, fd, page, u64p(src), PG, 0, NULL);
 			if (!ret && before[k] == 'W')
-				ret = u_protect(b, fd, page, PG,
-						UFFDIO_WRITEPROTECT_MODE_WP);
+				ret = u_writeprotect(
+					b, fd, page, PG,
+					UFFDIO_WRITEPROTECT_MODE_WP);
 			break;
 		case 'Z':
 			ret = u_zeropage(b, fd, page, PG, 0, NULL);
@@ -292,8 +237,8 @@ static void move_setup(const struct backend *b, struct record *r, int fd,
 			ret = u_poison(b, fd, page, PG, NULL);
 			break;
 		case 'M':
-			ret = u_protect(b, fd, page, PG,
-					UFFDIO_WRITEPROTECT_MODE_WP);
+			ret = u_writeprotect(b, fd, page, PG,
+					     UFFDIO_WRITEPROTECT_MODE_WP);
 			break;
 		default:
 			continue;
@@ -333,7 +278,7 @@ static void rec_move_page(const struct backend *b, struct record *r, int fd,
 				       F_OK)
 					? BUS_ADRERR
 					: BUS_MCEERR_AR);
-			rec_read(r, l, a + P(k), v);
+			rec_read_byte(r, l, a + P(k), v);
 		} else {
 			fmt_page(v, sizeof(v), a + P(k), QUIET_MS);
 			rec_str_is(r, l, v, "blocked");

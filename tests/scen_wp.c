@@ -53,14 +53,6 @@ static void wp_stage_init(const struct backend *b, struct record *r,
 		u_copy(b, s->fd, u64p(s->a), u64p(s->src), P(2), 0, NULL), 0));
 }
 
-static long u_writeprotect(const struct backend *b, int fd, uint64_t start,
-			   uint64_t len, uint64_t mode)
-{
-	struct uffdio_writeprotect wp = {{start, len}, mode};
-
-	return rv(b->ioctl(fd, UFFDIO_WRITEPROTECT, &wp));
-}
-
 enum wp_where { WP_AT_A, WP_AT_B, WP_AT_C, WP_AT_GAP, WP_AT_ABS };
 
 static const struct wp_case {

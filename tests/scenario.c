@@ -241,9 +241,8 @@ void scenario_run(const struct backend *b, const struct instance *in,
 /* --- the table --- */
 
 const struct scenario_group *const scenario_groups[] = {
-	&scenarios_fd, &scenarios_ranges, &scenarios_faults,
-	&scenarios_wp, &scenarios_move,   &scenarios_stress,
-	NULL,
+	&scenarios_fd,   &scenarios_ranges, &scenarios_faults, &scenarios_wp,
+	&scenarios_move, &scenarios_shmem,  &scenarios_stress, NULL,
 };
 
 const struct scenario_group *scenario_group(const char *name)

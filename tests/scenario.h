@@ -106,6 +106,7 @@ extern const struct scenario_group scenarios_faults;
 extern const struct scenario_group scenarios_stress;
 extern const struct scenario_group scenarios_wp;
 extern const struct scenario_group scenarios_move;
+extern const struct scenario_group scenarios_shmem;
 
 /* Every group, ending with NULL. */
 extern const struct scenario_group *const scenario_groups[];
