@@ -122,7 +122,7 @@ long anon_kib(void);
 uint64_t rand_next(uint64_t *state);
 
 /* monitor.c: the thread that answers faults, on its own CPU. */
-enum rt_kind { RT_COPY, RT_ZERO, RT_WP };
+enum rt_kind { RT_COPY, RT_ZERO, RT_WP, RT_MINOR };
 struct monitor {
 	const struct backend *b;
 	struct result *r;

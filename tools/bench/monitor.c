@@ -17,12 +17,15 @@ static int answer(struct monitor *m, uint64_t addr)
 	struct uffdio_copy copy = {page, (uintptr_t)m->src, BENCH_PAGE, 0, 0};
 	struct uffdio_zeropage zero = {{page, BENCH_PAGE}, 0, 0};
 	struct uffdio_writeprotect wp = {{page, BENCH_PAGE}, 0};
+	struct uffdio_continue cont = {{page, BENCH_PAGE}, 0, 0};
 
 	switch (m->kind) {
 	case RT_COPY:
 		return b->ioctl(m->uffd, UFFDIO_COPY, &copy);
 	case RT_ZERO:
 		return b->ioctl(m->uffd, UFFDIO_ZEROPAGE, &zero);
+	case RT_MINOR:
+		return b->ioctl(m->uffd, UFFDIO_CONTINUE, &cont);
 	default:
 		return b->ioctl(m->uffd, UFFDIO_WRITEPROTECT, &wp);
 	}

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "bench.h"
 
@@ -98,6 +99,10 @@ static int api_and_register(struct rt *rt, size_t len)
 
 	if (rt->c->kind == RT_WP)
 		api.features = UFFD_FEATURE_PAGEFAULT_FLAG_WP;
+	if (rt->c->kind == RT_MINOR) {
+		api.features = UFFD_FEATURE_MINOR_SHMEM;
+		reg.mode = UFFDIO_REGISTER_MODE_MINOR;
+	}
 	if (b->ioctl(rt->m.uffd, UFFDIO_API, &api) != 0)
 		return fail(rt->r, "UFFDIO_API", errno);
 	if (rt->c->kind == RT_WP)
@@ -107,13 +112,39 @@ static int api_and_register(struct rt *rt, size_t len)
 	return 0;
 }
 
+/*
+ * Minor faults need a file whose pages are all there: a memfd filled
+ * through the descriptor, then mapped shared, so that no page is mapped
+ * in the area yet.
+ */
+static void *map_filled_memfd(size_t len)
+{
+	static char page[BENCH_PAGE];
+	int fd = memfd_create("uffdemu-bench", MFD_CLOEXEC);
+	void *p = MAP_FAILED;
+
+	memset(page, 'm', sizeof(page));
+	if (fd < 0)
+		return MAP_FAILED;
+	for (size_t off = 0; off < len; off += BENCH_PAGE)
+		if (pwrite(fd, page, BENCH_PAGE, (off_t)off) != BENCH_PAGE)
+			goto out;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+out:
+	close(fd);
+	return p;
+}
+
 static int setup(struct rt *rt)
 {
 	size_t len = rt->per_thread * (size_t)rt->c->threads * BENCH_PAGE;
 	char *src = aligned_alloc(BENCH_PAGE, BENCH_PAGE);
 
-	rt->area = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (rt->c->kind == RT_MINOR)
+		rt->area = map_filled_memfd(len);
+	else
+		rt->area = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (rt->area == MAP_FAILED || !src)
 		return fail(rt->r, "memory", ENOMEM);
 	memset(src, 'x', BENCH_PAGE);
