@@ -47,6 +47,8 @@
  * Shared memory mapped MAP_SHARED: a page may be in the file without being
  * mapped here.  PS_PRESENT then says whether it is mapped here, and is kept
  * in MINOR mode too.
+ * Limitation: a mapped page that the system swaps out keeps PS_PRESENT, so
+ * its next access is no minor fault, where the kernel reports one.
  */
 #define PS_SHARED       (1U << 27)
 
