@@ -24,6 +24,11 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ  22
+#define MADV_POPULATE_WRITE 23
+#endif
+
 #include "emu/emu.h"
 #include "mm/mm.h"
 
@@ -436,20 +441,40 @@ bool emu_fault(uintptr_t addr, bool write, enum fault_kind kind, void *ucontext)
 }
 
 /*
- * Under the waiter lock, so that the page is mapped only while its entry
+ * Under the waiter lock, so that a page is mapped only while its entry
  * still says hidden: a discard or a fill of the page comes before or after.
+ * Around a fault, a page with a write-protect marker is not empty to the
+ * kernel and stays as it is.
  */
-void emu_fault_map(uintptr_t addr)
+void emu_fault_map(uintptr_t start, uintptr_t end, const unsigned char *cached,
+		   uint32_t want, bool around)
 {
-	uintptr_t page = addr & PAGE_MASK;
-	uint32_t e;
+	const uint32_t same = PS_CTX_MASK | PS_MODES | PS_PROTS | PS_SHARED;
+	const uint32_t skip = PS_BUSY | PS_POISON | (around ? PS_WP : 0);
 
 	wq_lock_in_handler();
-	e = pagestate_get(page);
-	if ((e & PS_SHARED) && ps_hidden(e) && !(e & (PS_BUSY | PS_POISON)) &&
-	    install_unhide(page, PAGE_SIZE, page_prot(e & ~PS_HIDDEN_PROT),
-			   e & PS_HIDDEN_PROT) == 0)
+	for (uintptr_t page = start; page < end; page += PAGE_SIZE) {
+		uint32_t e = pagestate_get(page);
+
+		if (!(cached[(page - start) >> PAGE_SHIFT] & 1) ||
+		    (e & same) != want || !ps_hidden(e) || (e & skip))
+			continue;
+		if (install_unhide(page, PAGE_SIZE,
+				   page_prot(e & ~PS_HIDDEN_PROT),
+				   e & PS_HIDDEN_PROT) != 0)
+			continue;
 		pagestate_set(page, (e | PS_PRESENT) & ~PS_HIDDEN_PROT);
+		/*
+		 * Mapped now, by a write where the page may be written: the
+		 * system's read fault would map the unregistered neighbours
+		 * of the real mapping too (fault-around), where the kernel's
+		 * registered mapping ends at the registration.
+		 * Limitation: a read-only mapping is mapped by a read.
+		 */
+		madvise((void *)page, PAGE_SIZE,
+			page_prot(e) & PROT_WRITE ? MADV_POPULATE_WRITE
+						  : MADV_POPULATE_READ);
+	}
 	wq_unlock_in_handler();
 }
 

@@ -70,26 +70,63 @@ static bool retry_later(uintptr_t addr)
 }
 
 /*
+ * The kernel's read fault on a file maps the neighbours the file has along
+ * with the page (fault-around, 64 KiB by default), within the mapping and
+ * an aligned window, but not in a range registered in WP or MINOR mode.
+ * Limitation: the real mapping is not split where a registration begins,
+ * so the system's own read fault on an unregistered page of it maps
+ * unregistered pages beyond the registration too, where the kernel's
+ * mapping ends there.
+ */
+#define FAULT_AROUND_PAGES 16
+
+static const uint32_t vma_bits = PS_CTX_MASK | PS_MODES | PS_PROTS | PS_SHARED;
+
+/* The aligned window around page, inside the run of pages like it. */
+static void around_window(uintptr_t page, uint32_t entry, uintptr_t *from,
+			  uintptr_t *to)
+{
+	uintptr_t lo = page & ~(FAULT_AROUND_PAGES * PAGE_SIZE - 1);
+	uintptr_t hi = lo + FAULT_AROUND_PAGES * PAGE_SIZE;
+
+	*from = page;
+	while (*from > lo && (pagestate_get(*from - PAGE_SIZE) & vma_bits) ==
+				     (entry & vma_bits))
+		*from -= PAGE_SIZE;
+	*to = page + PAGE_SIZE;
+	while (*to < hi &&
+	       (pagestate_get(*to) & vma_bits) == (entry & vma_bits))
+		*to += PAGE_SIZE;
+}
+
+/*
  * A page of shared memory that this mapping has not mapped: what the
  * kernel's fault does depends on whether the file has the page.  Missing
  * from the file, it is a MISSING fault (or, in MINOR mode alone, the page is
  * allocated), or SIGBUS past the end of the file; in the file, a MINOR fault
- * (or, without MINOR mode, the page is simply mapped).  A page being installed
- * is in the file before its contents are whole: the access waits for the
- * install.
+ * (or, without MINOR mode, the page is simply mapped).  A page being
+ * installed is in the file before its contents are whole: the access waits
+ * for the install.
  */
 static bool shared_fault(uintptr_t addr, bool write, uint32_t entry, void *uc)
 {
-	unsigned char in_file;
+	uintptr_t page = addr & PAGE_MASK, from = page, to = page + PAGE_SIZE;
+	unsigned char cached[FAULT_AROUND_PAGES];
+	bool around = !write && !(entry & (PS_MODE_MINOR | PS_MODE_WP));
+	bool in_file;
 
 	retry_addr = 0;
-	if (mincore((void *)(addr & PAGE_MASK), PAGE_SIZE, &in_file) != 0)
+	if (around)
+		around_window(page, entry, &from, &to);
+	if (mincore((void *)from, to - from, cached) != 0)
 		return false;
-	in_file &= 1;
-	if (in_file && install_shared_busy()) {
+	in_file = cached[(page - from) >> PAGE_SHIFT] & 1;
+	if (install_shared_busy()) {
 		sched_yield();
 		return true;
 	}
+	if (around)
+		emu_fault_map(from, to, cached, entry & vma_bits, true);
 	if (in_file && (entry & PS_MODE_MINOR))
 		return emu_fault(addr, write, FAULT_MINOR, uc);
 	if (!in_file && (entry & PS_MODE_MISSING)) {
@@ -100,7 +137,9 @@ static bool shared_fault(uintptr_t addr, bool write, uint32_t entry, void *uc)
 		}
 		return emu_fault(addr, write, FAULT_MISSING, uc);
 	}
-	emu_fault_map(addr);
+	/* In the file, or to be allocated in MINOR mode alone. */
+	cached[0] = 1;
+	emu_fault_map(page, page + PAGE_SIZE, cached, entry & vma_bits, false);
 	return true;
 }
 
@@ -123,22 +162,25 @@ static bool take_fault(uintptr_t addr, bool write, void *uc)
 	}
 	if (!(entry & PS_CTX_MASK))
 		return false;
+	if (ps_hidden(entry) && (entry & PS_WP) && !(entry & PS_MODE_WP)) {
+		/*
+		 * A write-protect marker outside WP mode goes at the first
+		 * fault, and the access runs again, as on the kernel.
+		 * Limitation: an operation on the page at the same moment may
+		 * write the marker back.
+		 */
+		retry_addr = 0;
+		if (pagestate_cas(addr, entry, entry & ~PS_WP))
+			mprotect((void *)(addr & PAGE_MASK), PAGE_SIZE,
+				 (int)page_prot(entry & ~PS_WP));
+		return true;
+	}
 	if ((entry & PS_SHARED) && ps_hidden(entry))
 		return shared_fault(addr, write, entry, uc);
 	if ((entry & PS_MODE_MISSING) && !(entry & PS_PRESENT)) {
 		retry_addr = 0;
 		/* The kernel's fault makes the page table first. */
 		tables_note(addr, addr + 1);
-		/*
-		 * A write-protect marker outside WP mode goes at the first
-		 * fault, as on the kernel.
-		 * Limitation: an operation on the page at the same moment may
-		 * write the marker back.
-		 */
-		if ((entry & PS_WP) && !(entry & PS_MODE_WP) &&
-		    pagestate_cas(addr, entry, entry & ~PS_WP))
-			mprotect((void *)(addr & PAGE_MASK), PAGE_SIZE,
-				 (int)page_prot(entry & ~PS_WP));
 		return emu_fault(addr, write, FAULT_MISSING, uc);
 	}
 	if (write && (entry & PS_WP) && (entry & PS_MODE_WP)) {

@@ -331,13 +331,23 @@ bool install_shared_busy(void)
 	return atomic_load(&shared_installs) != 0;
 }
 
-/* Maps the page contents of [dst, dst + len) in, as the kernel would. */
+/*
+ * Maps the page contents of [dst, dst + len) in, as the kernel would: a
+ * fill maps its pages whatever the protection, so a PROT_NONE range is
+ * opened for reading while its pages are mapped.
+ */
 static void populate(uintptr_t dst, size_t len, unsigned int prot)
 {
-	if (prot & PROT_WRITE)
-		madvise((void *)dst, len, MADV_POPULATE_WRITE);
-	else if (prot & PROT_READ)
-		madvise((void *)dst, len, MADV_POPULATE_READ);
+	void *p = (void *)dst;
+
+	if (prot & PROT_WRITE) {
+		madvise(p, len, MADV_POPULATE_WRITE);
+	} else if (prot & PROT_READ) {
+		madvise(p, len, MADV_POPULATE_READ);
+	} else if (mprotect(p, len, PROT_READ) == 0) {
+		madvise(p, len, MADV_POPULATE_READ);
+		mprotect(p, len, (int)prot);
+	}
 }
 
 /*

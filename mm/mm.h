@@ -45,8 +45,10 @@
 #define PS_POISON       (1U << 26) /* poison marker: any access raises SIGBUS */
 /*
  * Shared memory mapped MAP_SHARED: a page may be in the file without being
- * mapped here.  PS_PRESENT then says whether it is mapped here, and is kept
- * in MINOR mode too.
+ * mapped here.  PS_PRESENT then says whether it is mapped here, in every
+ * mode, and a page not mapped here is hidden: the system's own fault would
+ * map it, with its neighbours, where the kernel's userfaultfd keeps it out
+ * (WP and MINOR modes turn off the kernel's fault-around).
  * Limitation: a mapped page that the system swaps out keeps PS_PRESENT, so
  * its next access is no minor fault, where the kernel reports one.
  */
@@ -64,8 +66,7 @@ void pagestate_release(uintptr_t start, size_t len);
 /* Whether the entry keeps PS_PRESENT: pages that trap while not mapped. */
 static inline bool ps_tracked(uint32_t e)
 {
-	return (e & PS_MODE_MISSING) ||
-	       ((e & PS_SHARED) && (e & PS_MODE_MINOR));
+	return e & (PS_MODE_MISSING | PS_SHARED);
 }
 
 /* A page kept inaccessible because it is not mapped yet. */
@@ -237,12 +238,16 @@ bool emu_fault(uintptr_t addr, bool write, enum fault_kind kind,
 	       void *ucontext);
 
 /*
- * Maps a hidden page of shared memory that the file has, as the kernel's
- * fault does without asking anyone (MISSING mode alone), or a page the file
- * lacks in MINOR mode alone, which the kernel allocates.  Runs in the
- * SIGSEGV handler, as emu_fault() does.
+ * Maps the hidden pages of shared memory in [start, end) that cached[]
+ * says the file has and whose entries agree with want in owner, modes,
+ * protection and PS_SHARED, as the kernel's fault does without asking
+ * anyone: the page of a fault in MISSING mode alone, with the neighbours
+ * the kernel maps around a read fault; or a page the file lacks in MINOR
+ * mode alone, which the kernel allocates (cached[] then says 1 for it).
+ * Runs in the SIGSEGV handler, as emu_fault() does.
  */
-void emu_fault_map(uintptr_t addr);
+void emu_fault_map(uintptr_t start, uintptr_t end, const unsigned char *cached,
+		   uint32_t want, bool around);
 
 /*
  * The lock the fault path holds while it resolves an asynchronous

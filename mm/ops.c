@@ -321,9 +321,9 @@ static ssize_t fill_run(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 /*
  * fillable_end() for shared memory, where the file may have a page this
  * mapping has not mapped.  COPY and ZEROPAGE need the file to lack the
- * page; POISON needs only this mapping to lack it, inside the file
- * (EFAULT); CONTINUE needs the file to have it (EFAULT, EINVAL past its
- * end) and this mapping to lack it (EEXIST).
+ * page, and replace a marker; POISON needs only this mapping to lack it, inside
+ * the file (EFAULT); CONTINUE needs the file to have it (EFAULT, EINVAL past
+ * its end) and this mapping to lack it (EEXIST).
  */
 static ssize_t shared_fillable_end(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 				   uint32_t e)
@@ -348,10 +348,9 @@ static ssize_t shared_fillable_end(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 
 		switch (op) {
 		case FILL_COPY:
-			ok = !cached[n];
-			break;
 		case FILL_ZERO:
-			ok = !cached[n] && !(e & (PS_POISON | PS_WP));
+			/* Both replace markers, as the kernel's shmem fill. */
+			ok = !cached[n];
 			break;
 		case FILL_POISON:
 			ok = !mapped[n] && !(e & (PS_POISON | PS_WP));

@@ -32,7 +32,7 @@
 
 enum fz_area {
 	AREA_A,   /* 16 pages, read-write */
-	AREA_B,   /* 8 pages, read-write */
+	AREA_B,   /* 8 pages, read-write, a memfd mapped MAP_SHARED */
 	AREA_C,   /* 4 pages, read-write */
 	AREA_R,   /* 2 pages, PROT_READ */
 	AREA_N,   /* 2 pages, PROT_NONE */

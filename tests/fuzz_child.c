@@ -788,12 +788,23 @@ static void map_areas(void)
 	for (a = 0; a < N_AREAS; a++) {
 		void *want = (void *)(uintptr_t)fz_area_base((enum fz_area)a);
 
+		size_t len = fz_area_pages((enum fz_area)a) * PG;
+		int fd = -1, flags = MAP_PRIVATE | MAP_ANONYMOUS;
+
 		if (a == AREA_GAP || a == AREA_ABS)
 			continue;
-		if (mmap(want, fz_area_pages((enum fz_area)a) * PG, prot[a],
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1,
+		if (a == AREA_B) {
+			/* Shared memory, whose missing pages are the file's. */
+			fd = memfd_create("uffdemu-fuzz", MFD_CLOEXEC);
+			if (fd < 0 || ftruncate(fd, (off_t)len) != 0)
+				_exit(3);
+			flags = MAP_SHARED;
+		}
+		if (mmap(want, len, prot[a], flags | MAP_FIXED_NOREPLACE, fd,
 			 0) != want)
 			_exit(3);
+		if (fd >= 0)
+			close(fd);
 	}
 	fill_pattern((void *)(uintptr_t)fz_area_base(AREA_SRC), 4 * PG, 7);
 	mprotect((void *)(uintptr_t)(fz_area_base(AREA_SRC) + 4 * PG), PG,

@@ -48,7 +48,7 @@ uint64_t fz_splitmix(uint64_t *state)
  * generator does not make the operations that show it, so that a run can
  * look for others.  --no-avoid makes them all again.
  */
-enum { AVOID_FILL_ACROSS, AVOID_MOVE_SRC_TABLE, N_AVOID };
+enum { AVOID_FILL_ACROSS, AVOID_MOVE_SRC_TABLE, AVOID_FAULT_AROUND, N_AVOID };
 
 static struct {
 	const char *name;
@@ -68,6 +68,14 @@ static struct {
 		 "(the emulator cannot know of its page table then: "
 		 "ENOENT where the kernel has the table and fails EEXIST "
 		 "on the destination)",
+		 true},
+	[AVOID_FAULT_AROUND] =
+		{"fault-around",
+		 "a touch of a page of the shared area B that no registration "
+		 "covers while another part of B is registered (the known "
+		 "difference fault-around: the system maps the neighbours of "
+		 "the whole real mapping, where the kernel's mapping ends at "
+		 "the registration)",
 		 true},
 };
 
@@ -92,8 +100,9 @@ struct fz_model {
 		bool emptied_early; /* by munmap() or MADV_DONTNEED, before
 				       the first userfaultfd was made */
 	} pages[AREA_C + 1];
-	bool started; /* a userfaultfd was made */
-	bool device;  /* the kernel's /dev/userfaultfd can be used */
+	uint32_t b_registered; /* pages of B some registration covers */
+	bool started;          /* a userfaultfd was made */
+	bool device;           /* the kernel's /dev/userfaultfd can be used */
 	/* The last ranges REGISTER accepted, where the action is. */
 	struct {
 		uint8_t area;
@@ -523,7 +532,20 @@ static bool gen_thread_op(struct fz_model *m, struct fz_op *op)
 	if (op->mode == TOUCH_PAGE_READ)
 		op->off &= ~(PG - 1);
 	op->x = (op->id & 0x7f) | 0x80;
+	if (avoid[AVOID_FAULT_AROUND].on && op->area == AREA_B &&
+	    m->b_registered && !(m->b_registered & (1U << (op->off / PG))))
+		return false;
 	return !racy_touch(m, op);
+}
+
+/* Pages [off, off + len) of B, clipped to it, as a mask. */
+static uint32_t b_pages(uint64_t off, uint64_t len)
+{
+	uint32_t mask = 0;
+
+	for (uint64_t p = off / PG; p < 8 && p * PG < off + len; p++)
+		mask |= 1U << p;
+	return mask;
 }
 
 /*
@@ -726,6 +748,14 @@ void fz_model_update(struct fz_model *m, const struct fz_op *op,
 		m->threads[k].blocked = !strcmp(r->lines[i].value, "blocked");
 	}
 	model_pages(m, op, r);
+	if (op->area == AREA_B && v && !strcmp(v, "0")) {
+		/* Sure of what a registration covered, not of the rest. */
+		if (op->kind == FZ_REGISTER)
+			m->b_registered |= b_pages(op->off, op->len);
+		if (op->kind == FZ_UNREGISTER &&
+		    b_pages(op->off, op->len) == 0xff)
+			m->b_registered = 0;
+	}
 	if (op->kind == FZ_REGISTER && v && !strcmp(v, "0") &&
 	    op->area <= AREA_C) {
 		int slot = m->n_reg < 8 ? m->n_reg++ : (int)rnd(m, 8);

@@ -21,6 +21,12 @@ const struct known_difference known_differences[] = {
 	 "UFFDIO_API, and on a descriptor without O_NONBLOCK; select() sees "
 	 "it readable and writable there): the descriptor is an epoll "
 	 "instance, which cannot raise POLLERR; uffdemu_poll() is exact"},
+	{KNOWN_FAULT_AROUND,
+	 "a read of an unregistered page of shared memory maps the pages the "
+	 "file has around it (fault-around) within the whole real mapping, "
+	 "registered parts excepted, where the kernel's mapping ends at a "
+	 "registration: such pages are found mapped (POISON and CONTINUE fail "
+	 "EEXIST) once registered, where on the kernel they are empty"},
 	{KNOWN_UNMERGED,
 	 "COPY, ZEROPAGE and POISON fill a range across a place where the "
 	 "kernel keeps two mappings apart that agree in registration, "

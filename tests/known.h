@@ -21,6 +21,7 @@
 #define KNOWN_SHARED_MEMORY "shared-memory"
 #define KNOWN_PLAIN_POLL    "plain-poll"
 #define KNOWN_UNMERGED      "unmerged-mappings"
+#define KNOWN_FAULT_AROUND  "fault-around"
 
 struct known_difference {
 	const char *id;
