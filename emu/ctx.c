@@ -163,28 +163,39 @@ struct uffd_ctx *ctx_create(int flags, int *fd_out)
 	evfd = install_hide_fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
 	ctx = ctx_alloc();
 	err = errno;
-	if (evfd < 0 || !ctx || epoll_ctl(fd, EPOLL_CTL_ADD, evfd, &ev) ||
-	    (flags & O_NONBLOCK && fcntl(fd, F_SETFL, O_NONBLOCK)))
+	if (evfd < 0 || !ctx)
 		goto fail;
+	ctx->msgfd = -1;
+	ctx->pid = getpid();
+	ctx->slot = slot_alloc(ctx);
+	if (ctx->slot < 0) {
+		err = ENOMEM;
+		goto fail;
+	}
+	/* The event's data names the context to another process. */
+	ev.data.u64 = remote_tag(ctx);
+	if (epoll_ctl(fd, EPOLL_CTL_ADD, evfd, &ev) ||
+	    (flags & O_NONBLOCK && fcntl(fd, F_SETFL, O_NONBLOCK))) {
+		err = errno;
+		goto fail_slot;
+	}
 	ctx->evfd = evfd;
 	ctx->flags = flags;
-	ctx->pid = getpid();
 	ctx->nonblock = flags & O_NONBLOCK;
 	atomic_store(&ctx->reader_cpu, -1);
 	atomic_store(&ctx->fault_cpu, -1);
 	atomic_store(&ctx->users, 1);
 	atomic_store(&ctx->mem_refs, 1);
 	atomic_store(&ctx->state, CTX_NEW);
-	ctx->slot = slot_alloc(ctx);
-	if (ctx->slot < 0 || fdtab_set(fd, FD_UFFD, ctx)) {
-		if (ctx->slot > 0)
-			atomic_store(&slots[ctx->slot], NULL);
+	if (fdtab_set(fd, FD_UFFD, ctx)) {
 		err = ENOMEM;
-		goto fail;
+		goto fail_slot;
 	}
 	msgq_update_ready(ctx);
 	*fd_out = fd;
 	return ctx;
+fail_slot:
+	atomic_store(&slots[ctx->slot], NULL);
 fail:
 	if (ctx)
 		ctx_free(ctx);
@@ -236,6 +247,8 @@ static void ctx_release(struct uffd_ctx *ctx)
 	atomic_store(&slots[ctx->slot], NULL);
 	wq_unlock(&saved);
 	install_close_fd(ctx->evfd);
+	if (ctx->msgfd >= 0)
+		install_close_fd(ctx->msgfd);
 	ctx_mem_put(ctx);
 }
 

@@ -76,6 +76,12 @@ struct uffd_ctx {
 	bool foreign;  /* inherited by fork: serves another process */
 	struct uffd_ctx *free_next;
 	bool ready_level; /* whether evfd currently reads ready */
+	/*
+	 * For monitors in other processes: an eventfd raised while a message
+	 * is unread (-1 until one connects), and its level.
+	 */
+	int msgfd;
+	bool msg_level;
 
 	/* Under the waiter lock. */
 	struct waiter_list unread;
@@ -93,13 +99,15 @@ struct uffd_ctx {
 };
 
 /* fdtab.c: descriptor number to object, O(1), safe in a signal handler. */
-enum fd_kind { FD_NONE, FD_UFFD, FD_DEV };
+enum fd_kind { FD_NONE, FD_UFFD, FD_DEV, FD_REMOTE };
+struct remote;
 struct fd_entry {
 	enum fd_kind kind;
-	struct uffd_ctx *ctx;
+	struct uffd_ctx *ctx;  /* FD_UFFD */
+	struct remote *remote; /* FD_REMOTE: another process's context */
 };
 bool fdtab_get(int fd, struct fd_entry *out);
-int fdtab_set(int fd, enum fd_kind kind, struct uffd_ctx *ctx);
+int fdtab_set(int fd, enum fd_kind kind, void *obj);
 void fdtab_clear(int fd);
 void fdtab_for_each(void (*fn)(int fd, struct fd_entry *e, void *arg),
 		    void *arg);
@@ -133,6 +141,8 @@ short msgq_poll_events(struct uffd_ctx *ctx);
 bool msgq_spin_until_ready(struct uffd_ctx *ctx);
 int msgq_fdinfo(struct uffd_ctx *ctx, char *buf, size_t len);
 
+ssize_t msgq_take(struct uffd_ctx *ctx, struct uffd_msg *out, size_t max);
+
 /* ioctl.c */
 int ctx_ioctl(struct uffd_ctx *ctx, int fd, unsigned long request, void *arg);
 int ctx_fioasync(int fd, void *arg);
@@ -154,6 +164,18 @@ void events_remap(struct event_batch *b, const unsigned int *slots, int n,
 void events_remove(struct event_batch *b, uintptr_t start, uintptr_t end);
 void events_deliver(struct event_batch *b);
 bool events_keep_on_remap(unsigned int slot);
+
+/* remote.c: userfaultfds used from another process. */
+void remote_export(struct uffd_ctx *ctx);
+void remote_forward(struct remote *r);
+bool remote_adopt(int fd);
+void remote_get(struct remote *r);
+void remote_put(struct remote *r);
+ssize_t remote_read(struct remote *r, int fd, const struct iovec *iov,
+		    int iovcnt);
+int remote_ioctl(struct remote *r, int fd, unsigned long request, void *arg);
+int remote_fdinfo(struct remote *r, char *buf, size_t len);
+uint64_t remote_tag(const struct uffd_ctx *ctx);
 
 /* trace.c */
 void trace_init(void);

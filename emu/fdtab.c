@@ -13,9 +13,10 @@
 #define CHUNK_SIZE  (1 << CHUNK_SHIFT)
 #define CHUNKS      1024 /* descriptors below 2^20 */
 
-#define TAG_UFFD 1UL
-#define TAG_DEV  2UL
-#define TAG_MASK 3UL
+#define TAG_UFFD   1UL
+#define TAG_DEV    2UL
+#define TAG_REMOTE 3UL
+#define TAG_MASK   3UL
 
 static _Atomic(_Atomic uintptr_t *) chunks[CHUNKS];
 
@@ -47,22 +48,28 @@ bool fdtab_get(int fd, struct fd_entry *out)
 	_Atomic uintptr_t *s = slot_of(fd, false);
 	uintptr_t v = s ? atomic_load_explicit(s, memory_order_acquire) : 0;
 
-	out->ctx = (struct uffd_ctx *)(v & ~TAG_MASK);
-	out->kind = (v & TAG_MASK) == TAG_UFFD  ? FD_UFFD
-		    : (v & TAG_MASK) == TAG_DEV ? FD_DEV
-						: FD_NONE;
+	static const enum fd_kind kinds[] = {FD_NONE, FD_UFFD, FD_DEV,
+					     FD_REMOTE};
+
+	out->kind = kinds[v & TAG_MASK];
+	out->ctx = out->kind == FD_UFFD ? (struct uffd_ctx *)(v & ~TAG_MASK)
+					: NULL;
+	out->remote = out->kind == FD_REMOTE ? (struct remote *)(v & ~TAG_MASK)
+					     : NULL;
 	return out->kind != FD_NONE;
 }
 
-int fdtab_set(int fd, enum fd_kind kind, struct uffd_ctx *ctx)
+int fdtab_set(int fd, enum fd_kind kind, void *obj)
 {
+	static const uintptr_t tags[] = {[FD_UFFD] = TAG_UFFD,
+					 [FD_DEV] = TAG_DEV,
+					 [FD_REMOTE] = TAG_REMOTE};
 	_Atomic uintptr_t *s = slot_of(fd, true);
 
 	if (!s)
 		return -EMFILE;
-	atomic_store_explicit(
-		s, (uintptr_t)ctx | (kind == FD_UFFD ? TAG_UFFD : TAG_DEV),
-		memory_order_release);
+	atomic_store_explicit(s, (uintptr_t)obj | tags[kind],
+			      memory_order_release);
 	return 0;
 }
 

@@ -206,10 +206,20 @@ static bool ctx_ready(const struct uffd_ctx *ctx)
 static void set_ready(struct uffd_ctx *ctx, bool new_message)
 {
 	bool ready = ctx_ready(ctx);
+	bool unread = atomic_load(&ctx->state) != CTX_RELEASED &&
+		      ctx->pending + ctx->pending_events > 0;
 	uint64_t v = 1;
 
 	if (ctx->foreign)
 		return;
+	if (ctx->msgfd >= 0 && unread != ctx->msg_level) {
+		ssize_t n = unread ? write(ctx->msgfd, &v, sizeof(v))
+				   : read(ctx->msgfd, &v, sizeof(v));
+
+		if (n == sizeof(v))
+			ctx->msg_level = unread;
+		v = 1;
+	}
 	if (ready && (!ctx->ready_level || new_message)) {
 		if (write(ctx->evfd, &v, sizeof(v)) < 0)
 			return;
@@ -800,6 +810,23 @@ static int iov_put(const struct iovec *iov, int iovcnt, size_t off,
 		off = 0;
 	}
 	return 0;
+}
+
+/*
+ * Up to max unread messages, without waiting: for a monitor in another
+ * process, which waits on its own.  -EINVAL before UFFDIO_API, -EAGAIN
+ * when there is none.
+ */
+ssize_t msgq_take(struct uffd_ctx *ctx, struct uffd_msg *out, size_t max)
+{
+	size_t n = 0;
+	uint32_t seq;
+
+	if (atomic_load(&ctx->state) == CTX_NEW)
+		return -EINVAL;
+	while (n < max && take_message(ctx, &out[n], &seq))
+		n++;
+	return n ? (ssize_t)n : -EAGAIN;
 }
 
 /*

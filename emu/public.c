@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -105,6 +106,8 @@ API int uffdemu_ioctl(int fd, unsigned long request, void *arg)
 		return ioctl(fd, request, arg);
 	if (e.kind == FD_DEV)
 		return dev_ioctl(fd, request, arg);
+	if (e.kind == FD_REMOTE)
+		return result(remote_ioctl(e.remote, fd, request, arg));
 	ctx_get(e.ctx);
 	r = ctx_ioctl(e.ctx, fd, request, arg);
 	if (request == FIONBIO)
@@ -129,6 +132,10 @@ API ssize_t uffdemu_readv(int fd, const struct iovec *iov, int iovcnt)
 		return fail(EINVAL);
 	if (iovcnt < 0 || iovcnt > IOV_MAX)
 		return fail(EINVAL);
+	if (e.kind == FD_REMOTE) {
+		r = remote_read(e.remote, fd, iov, iovcnt);
+		return r < 0 ? fail((int)-r) : r;
+	}
 	ctx_get(e.ctx);
 	/* read() is a cancellation point: a cancelled reader lets go too. */
 	pthread_cleanup_push(put_ctx, e.ctx);
@@ -147,6 +154,15 @@ API ssize_t uffdemu_read(int fd, void *buf, size_t count)
 	return uffdemu_readv(fd, &iov, 1);
 }
 
+/* The reference a table entry holds. */
+static void entry_put(const struct fd_entry *e)
+{
+	if (e->kind == FD_UFFD)
+		ctx_put(e->ctx);
+	else if (e->kind == FD_REMOTE)
+		remote_put(e->remote);
+}
+
 API int uffdemu_close(int fd)
 {
 	struct fd_entry e;
@@ -156,8 +172,7 @@ API int uffdemu_close(int fd)
 		return close(fd);
 	fdtab_clear(fd);
 	r = close(fd);
-	if (e.kind == FD_UFFD)
-		ctx_put(e.ctx);
+	entry_put(&e);
 	return r;
 }
 
@@ -170,13 +185,16 @@ static int adopt(int fd, int newfd)
 		return newfd;
 	if (fdtab_get(newfd, &old) && newfd != fd) {
 		fdtab_clear(newfd);
-		if (old.kind == FD_UFFD)
-			ctx_put(old.ctx);
+		entry_put(&old);
 	}
 	if (fdtab_get(fd, &e)) {
 		if (e.kind == FD_UFFD)
 			ctx_get(e.ctx);
-		fdtab_set(newfd, e.kind, e.ctx);
+		if (e.kind == FD_REMOTE)
+			remote_get(e.remote);
+		fdtab_set(newfd, e.kind,
+			  e.kind == FD_REMOTE ? (void *)e.remote
+					      : (void *)e.ctx);
 	}
 	return newfd;
 }
@@ -210,8 +228,64 @@ API int uffdemu_fcntl(int fd, int cmd, long arg)
 	if (cmd == F_SETFL && e.kind == FD_UFFD)
 		ctx_sync_flags(e.ctx, fd);
 	/* The kernel's userfaultfd is opened read-only. */
-	if (cmd == F_GETFL && e.kind == FD_UFFD)
+	if (cmd == F_GETFL && (e.kind == FD_UFFD || e.kind == FD_REMOTE))
 		r = (r & ~O_ACCMODE) | O_RDONLY;
+	return r;
+}
+
+/* Calls fn for each descriptor passed in msg's SCM_RIGHTS messages. */
+static void each_passed_fd(const struct msghdr *msg, void (*fn)(int fd))
+{
+	if (!msg || !msg->msg_control ||
+	    msg->msg_controllen < sizeof(struct cmsghdr))
+		return;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)msg); c;
+	     c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			fn(fd);
+		}
+	}
+}
+
+/* A descriptor about to leave: its context is kept for the receiver. */
+static void sending(int fd)
+{
+	struct fd_entry e;
+
+	if (!fdtab_get(fd, &e))
+		return;
+	if (e.kind == FD_UFFD)
+		remote_export(e.ctx);
+	else if (e.kind == FD_REMOTE)
+		remote_forward(e.remote);
+}
+
+static void received(int fd)
+{
+	remote_adopt(fd);
+}
+
+API ssize_t uffdemu_sendmsg(int sock, const struct msghdr *msg, int flags)
+{
+	each_passed_fd(msg, sending);
+	return sendmsg(sock, msg, flags);
+}
+
+API ssize_t uffdemu_recvmsg(int sock, struct msghdr *msg, int flags)
+{
+	ssize_t r = recvmsg(sock, msg, flags);
+	int err = errno;
+
+	if (r >= 0 && !(flags & MSG_PEEK))
+		each_passed_fd(msg, received);
+	errno = err;
 	return r;
 }
 
@@ -573,9 +647,10 @@ API int uffdemu_fdinfo(int fd, char *buf, size_t len)
 	struct fd_entry e;
 	int n;
 
-	if (!fdtab_get(fd, &e) || e.kind != FD_UFFD)
+	if (!fdtab_get(fd, &e) || e.kind == FD_DEV)
 		return fail(EBADF);
-	n = msgq_fdinfo(e.ctx, buf, len);
+	n = e.kind == FD_REMOTE ? remote_fdinfo(e.remote, buf, len)
+				: msgq_fdinfo(e.ctx, buf, len);
 	return n < 0 ? fail(-n) : n;
 }
 

@@ -51,6 +51,17 @@ int uffdemu_dup3(int oldfd, int newfd, int flags);
 int uffdemu_fcntl(int fd, int cmd, long arg);
 
 /*
+ * sendmsg(2) and recvmsg(2), for userfaultfds passed to another process
+ * with SCM_RIGHTS (both processes must use them, or the shim): a monitor
+ * that receives one reads its messages and makes its ioctls on it as on
+ * the kernel's, and the faulting process serves them.  Its context is
+ * released once no process has it open any more.
+ */
+struct msghdr;
+ssize_t uffdemu_sendmsg(int sock, const struct msghdr *msg, int flags);
+ssize_t uffdemu_recvmsg(int sock, struct msghdr *msg, int flags);
+
+/*
  * poll(2) with the kernel's readiness for emulated userfaultfds: POLLERR
  * before UFFDIO_API and on a blocking fd, POLLIN while a message is unread.
  */

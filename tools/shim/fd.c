@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -631,4 +632,59 @@ SHIM_API long shim_syscall(long nr, long a1, long a2, long a3, long a4, long a5,
 		     __atomic_load_n(&shim_fds_any, __ATOMIC_RELAXED)))
 		return syscall_slow(nr, a1, a2, a3, a4, a5, a6);
 	return real_syscall(nr, a1, a2, a3, a4, a5, a6);
+}
+
+/*
+ * Descriptors passed with SCM_RIGHTS: an emulated userfaultfd sent away
+ * stays served here for the receiver, and one received from another
+ * process becomes emulated here too.
+ */
+ssize_t shim_sendmsg_fds(int fd, const struct msghdr *msg, int flags)
+{
+	ssize_t r;
+	int err;
+
+	shim_depth++;
+	r = uffdemu_sendmsg(fd, msg, flags);
+	err = errno;
+	shim_depth--;
+	errno = err;
+	return r;
+}
+
+static void note_received(const struct msghdr *msg)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)msg); c;
+	     c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			int got;
+
+			memcpy(&got, CMSG_DATA(c) + i * sizeof(int),
+			       sizeof(got));
+			if (uffdemu_is_emulated(got)) {
+				shim_note_fd(got);
+				shim_activate();
+			}
+		}
+	}
+}
+
+ssize_t shim_recvmsg_fds(int fd, struct msghdr *msg, int flags)
+{
+	ssize_t r;
+	int err;
+
+	shim_depth++;
+	r = uffdemu_recvmsg(fd, msg, flags);
+	err = errno;
+	shim_depth--;
+	if (r >= 0 && !(flags & MSG_PEEK) && msg->msg_control &&
+	    msg->msg_controllen >= sizeof(struct cmsghdr))
+		note_received(msg);
+	errno = err;
+	return r;
 }

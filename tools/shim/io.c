@@ -204,6 +204,8 @@ SHIM_API ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
 SHIM_API ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	shim_prefault_msg(msg, 1);
+	if (unlikely(msg && msg->msg_controllen))
+		return shim_recvmsg_fds(fd, msg, flags);
 	return real_recvmsg(fd, msg, flags);
 }
 
@@ -232,6 +234,8 @@ SHIM_API ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 SHIM_API ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	shim_prefault_msg(msg, 0);
+	if (unlikely(msg && msg->msg_controllen && shim_fds_any))
+		return shim_sendmsg_fds(fd, msg, flags);
 	return real_sendmsg(fd, msg, flags);
 }
 

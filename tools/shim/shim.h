@@ -290,6 +290,8 @@ int shim_do_dup(int fd);
 int shim_do_dup2(int fd, int newfd);
 int shim_do_dup3(int fd, int newfd, int flags);
 int shim_open_dev(const char *path, int flags, mode_t mode);
+ssize_t shim_sendmsg_fds(int fd, const struct msghdr *msg, int flags);
+ssize_t shim_recvmsg_fds(int fd, struct msghdr *msg, int flags);
 
 /* poll.c */
 int shim_do_poll(struct pollfd *fds, nfds_t n, int timeout);

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A monitor in another process, in the shape of a lazy-restore daemon.
+ *
+ * The restored process maps and registers 64 MiB, sends its userfaultfd
+ * to a page server over a Unix socket (SCM_RIGHTS) and closes its own
+ * copy.  The server, another process, answers every fault with the page
+ * read from an image file, copying from its own memory, until the
+ * restored process has checked every byte.
+ *
+ * Then the server's death: a thread of the restored process waits in a
+ * fault the server has read but will never answer, and the server is
+ * killed.  The last reference to the userfaultfd goes with it, so the
+ * thread resumes on ordinary memory, as on the kernel.
+ */
+#include "mon.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define PAGES (64UL << 20) / PG
+
+static unsigned char image_byte(unsigned long page, unsigned long off)
+{
+	return (unsigned char)(page * 131 + off * 7 + (off >> 9));
+}
+
+static int make_image(void)
+{
+	static unsigned char page[PG];
+	char path[] = "/tmp/uffdemu-image-XXXXXX";
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		die("mkstemp");
+	unlink(path);
+	for (unsigned long p = 0; p < PAGES; p++) {
+		for (unsigned long i = 0; i < PG; i++)
+			page[i] = image_byte(p, i);
+		if (pwrite(fd, page, PG, (off_t)(p * PG)) != (ssize_t)PG)
+			die("pwrite");
+	}
+	return fd;
+}
+
+static void send_fd(int sock, int fd)
+{
+	char ctl[CMSG_SPACE(sizeof(int))] = {0}, b = 'u';
+	struct iovec iov = {&b, 1};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = ctl,
+			   .msg_controllen = sizeof(ctl)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(fd));
+	if (sendmsg(sock, &m, 0) != 1)
+		die("sendmsg");
+}
+
+static int recv_fd(int sock)
+{
+	char ctl[CMSG_SPACE(sizeof(int))], b;
+	struct iovec iov = {&b, 1};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = ctl,
+			   .msg_controllen = sizeof(ctl)};
+	struct cmsghdr *c;
+	int fd;
+
+	if (recvmsg(sock, &m, 0) != 1)
+		die("recvmsg");
+	c = CMSG_FIRSTHDR(&m);
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		die("no descriptor received");
+	memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+	return fd;
+}
+
+/* The page server: until its peer says stop, serves each fault. */
+static void serve(int sock, int image)
+{
+	static char page[PG] __attribute__((aligned(4096)));
+	int uffd = recv_fd(sock);
+	unsigned long served = 0;
+	uint64_t base;
+
+	if (read(sock, &base, sizeof(base)) != sizeof(base))
+		die("read base");
+	for (;;) {
+		struct pollfd p[2] = {{.fd = uffd, .events = POLLIN},
+				      {.fd = sock, .events = POLLIN}};
+		struct uffd_msg msg;
+		struct uffdio_copy copy;
+		unsigned long n;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			die("poll");
+		}
+		if (p[1].revents)
+			break;
+		if (read(uffd, &msg, sizeof(msg)) != sizeof(msg)) {
+			if (errno == EAGAIN)
+				continue;
+			die("read");
+		}
+		if (msg.event != UFFD_EVENT_PAGEFAULT)
+			continue;
+		n = (msg.arg.pagefault.address - base) / PG;
+		if (pread(image, page, PG, (off_t)(n * PG)) != (ssize_t)PG)
+			die("pread");
+		copy = (struct uffdio_copy){
+			.dst = msg.arg.pagefault.address & ~(PG - 1),
+			.src = (unsigned long)page,
+			.len = PG};
+		if (ioctl(uffd, UFFDIO_COPY, &copy) != 0 && errno != EEXIST)
+			die("UFFDIO_COPY");
+		served++;
+	}
+	say("server: served %lu faults\n", served);
+	close(uffd);
+}
+
+static void lazy_restore(void)
+{
+	int sv[2], image = make_image(), uffd;
+	unsigned long wrong = 0;
+	uint64_t base;
+	pid_t pid;
+	char *mem;
+	int status;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		die("socketpair");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		close(sv[0]);
+		serve(sv[1], image);
+		_exit(0);
+	}
+	close(sv[1]);
+	close(image);
+	uffd = uffd_create(O_CLOEXEC | O_NONBLOCK);
+	uffd_api(uffd, 0);
+	mem = map_pages(PAGES);
+	uffd_register(uffd, mem, PAGES * PG);
+	say("restored: registered %lu pages\n", PAGES);
+	send_fd(sv[0], uffd);
+	close(uffd);
+	base = (uintptr_t)mem;
+	if (write(sv[0], &base, sizeof(base)) != sizeof(base))
+		die("write base");
+	for (unsigned long p = 0; p < PAGES; p++)
+		for (unsigned long i = 0; i < PG; i += 61)
+			wrong += (unsigned char)mem[p * PG + i] !=
+				 image_byte(p, i);
+	say("restored: checked every page, %lu wrong bytes\n", wrong);
+	if (write(sv[0], "x", 1) != 1)
+		die("write");
+	if (waitpid(pid, &status, 0) != pid)
+		die("waitpid");
+	say("restored: the server exited %d\n", WEXITSTATUS(status));
+	close(sv[0]);
+	munmap(mem, PAGES * PG);
+}
+
+static void *toucher(void *p)
+{
+	return (void *)(uintptr_t)(unsigned char)*(volatile char *)p;
+}
+
+/* A server that reads one fault, says so, and waits to be killed. */
+static void serve_once(int sock)
+{
+	int uffd = recv_fd(sock);
+	struct uffd_msg msg = uffd_next(uffd);
+
+	(void)msg;
+	if (write(sock, "f", 1) != 1)
+		die("write");
+	pause();
+}
+
+static void server_dies(void)
+{
+	struct timespec deadline;
+	pthread_t t;
+	void *seen;
+	int sv[2], uffd, status;
+	char *mem, b;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		die("socketpair");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		close(sv[0]);
+		serve_once(sv[1]);
+		_exit(0);
+	}
+	close(sv[1]);
+	uffd = uffd_create(O_CLOEXEC | O_NONBLOCK);
+	uffd_api(uffd, 0);
+	mem = map_pages(2);
+	uffd_register(uffd, mem, 2 * PG);
+	send_fd(sv[0], uffd);
+	close(uffd);
+	pthread_create(&t, NULL, toucher, mem);
+	if (read(sv[0], &b, 1) != 1)
+		die("read");
+	say("restored: the server has read the fault\n");
+	kill(pid, SIGKILL);
+	if (waitpid(pid, &status, 0) != pid)
+		die("waitpid");
+	say("restored: the server was killed by signal %d\n",
+	    WTERMSIG(status));
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 10;
+	if (pthread_timedjoin_np(t, &seen, &deadline) != 0) {
+		say("restored: the faulting thread is still blocked\n");
+		exit(1);
+	}
+	say("restored: the faulting thread resumed, page 0 reads %d\n",
+	    (int)(uintptr_t)seen);
+}
+
+int main(void)
+{
+	lazy_restore();
+	server_dies();
+	return 0;
+}
