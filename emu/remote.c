@@ -66,7 +66,14 @@
 #define REMOTE_INFLIGHT   64
 #define REMOTE_INFLIGHT_S 60
 
-enum remote_op { OP_HELLO = 1, OP_READ, OP_IOCTL, OP_SENT, OP_FDINFO };
+enum remote_op {
+	OP_HELLO = 1, /* a new holder: its descriptor and buffer */
+	OP_READ,
+	OP_IOCTL,
+	OP_SENT,    /* the holder sends a copy of its descriptor away */
+	OP_ARRIVED, /* a copy arrived where a connection exists already */
+	OP_FDINFO,
+};
 
 struct request {
 	uint32_t op;
@@ -401,6 +408,9 @@ static bool serve_one(struct conn *c)
 		r.ret = serve_ioctl(c, &q, &r);
 	} else if (q.op == OP_SENT) {
 		inflight_add(c->ctx);
+	} else if (q.op == OP_ARRIVED) {
+		if (inflight_claim(c->ctx))
+			ctx_put(c->ctx);
 	} else if (q.op == OP_FDINFO) {
 		r.ret = msgq_fdinfo(c->ctx, r.text, sizeof(r.text));
 		if (r.ret > 0) {
@@ -416,14 +426,13 @@ static bool serve_one(struct conn *c)
 	return send_packet(c->sock, &r, len, &reply_fd, reply_fd >= 0) == 0;
 }
 
+static struct conn conns[REMOTE_CONNS]; /* the service thread's */
+
 static void *service(void *arg)
 {
-	static struct conn conns[REMOTE_CONNS];
 	struct pollfd p[REMOTE_CONNS + 1];
 
 	(void)arg;
-	for (int i = 0; i < REMOTE_CONNS; i++)
-		conns[i].sock = -1;
 	for (;;) {
 		int n = 0;
 
@@ -453,6 +462,16 @@ static void *service(void *arg)
 	return NULL;
 }
 
+static void fork_prepare(void);
+static void fork_parent(void);
+static void fork_child(void);
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void fork_handlers(void)
+{
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
 /* Starts this process's service thread, once per process. */
 static int service_start(void)
 {
@@ -463,9 +482,12 @@ static int service_start(void)
 	pid_t pid = getpid();
 	int s, err = 0;
 
+	pthread_once(&fork_once, fork_handlers);
 	pthread_mutex_lock(&service_lock);
 	if (service_pid == pid)
 		goto out;
+	for (int i = 0; i < REMOTE_CONNS; i++)
+		conns[i].sock = -1;
 	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	socket_name(&a, &len, pid);
 	if (s < 0 || bind(s, (struct sockaddr *)&a, len) || listen(s, 16)) {
@@ -533,12 +555,17 @@ void remote_put(struct remote *r)
 			break;
 		}
 	pthread_mutex_unlock(&remotes_lock);
-	install_close_fd(r->sock);
-	install_close_fd(r->msgfd);
-	munmap(r->buf, REMOTE_BUF);
+	if (r->sock >= 0)
+		install_close_fd(r->sock);
+	if (r->msgfd >= 0)
+		install_close_fd(r->msgfd);
+	if (r->buf)
+		munmap(r->buf, REMOTE_BUF);
 	pthread_mutex_destroy(&r->lock);
 	munmap(r, sizeof(*r));
 }
+
+static int reconnect(struct remote *r);
 
 /* One request and its answer; -errno when the connection failed. */
 static int64_t call(struct remote *r, const struct request *q,
@@ -548,8 +575,11 @@ static int64_t call(struct remote *r, const struct request *q,
 	ssize_t n;
 	int err;
 
+	rfds[0] = rfds[1] = -1;
 	pthread_mutex_lock(&r->lock);
-	err = send_packet(r->sock, q, sizeof(*q), fds, nfds);
+	err = r->sock < 0 ? reconnect(r) : 0;
+	if (!err)
+		err = send_packet(r->sock, q, sizeof(*q), fds, nfds);
 	n = err ? err : recv_packet(r->sock, out, sizeof(*out), rfds);
 	pthread_mutex_unlock(&r->lock);
 	if (got_fd)
@@ -563,6 +593,17 @@ static int64_t call(struct remote *r, const struct request *q,
 	if (n < (ssize_t)offsetof(struct reply, msgs))
 		return -ECONNRESET;
 	return out->ret;
+}
+
+/* A request without argument or answer. */
+static void simple_call(struct remote *r, enum remote_op op)
+{
+	struct request q = {.op = op, .slot = r->slot};
+	struct reply *rep = malloc(sizeof(*rep));
+
+	if (rep)
+		call(r, &q, rep, NULL, 0, NULL);
+	free(rep);
 }
 
 /*
@@ -583,60 +624,108 @@ static int gone(unsigned long request)
 	return -ESRCH;
 }
 
+/*
+ * Connects r to the faulting process, proving with fd that this process
+ * holds the context, with a new buffer for COPY's source.  r->lock held,
+ * or r not yet shared.
+ */
+static int hello(struct remote *r, int fd)
+{
+	struct request q = {.op = OP_HELLO, .slot = r->slot};
+	struct reply *rep = malloc(sizeof(*rep));
+	struct sockaddr_un a;
+	socklen_t len;
+	int mfd = -1, fds[2], msgfd = -1, sock, err = -ECONNREFUSED;
+	char *buf = MAP_FAILED;
+
+	sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	socket_name(&a, &len, r->pid);
+	if (!rep || sock < 0 || connect(sock, (struct sockaddr *)&a, len) != 0)
+		goto out;
+	mfd = memfd_create("uffdemu-remote", MFD_CLOEXEC);
+	if (mfd < 0 || ftruncate(mfd, REMOTE_BUF) != 0)
+		goto out;
+	buf = mmap(NULL, REMOTE_BUF, PROT_READ | PROT_WRITE, MAP_SHARED, mfd,
+		   0);
+	fds[0] = fd;
+	fds[1] = mfd;
+	if (buf == MAP_FAILED || send_packet(sock, &q, sizeof(q), fds, 2) ||
+	    recv_packet(sock, rep, sizeof(*rep), fds) <
+		    (ssize_t)offsetof(struct reply, msgs) ||
+	    rep->ret != 0 || fds[0] < 0) {
+		if (fds[0] >= 0)
+			close(fds[0]);
+		goto out;
+	}
+	msgfd = fds[0];
+	if (fds[1] >= 0)
+		close(fds[1]);
+	if (r->msgfd >= 0)
+		install_close_fd(r->msgfd);
+	if (r->buf)
+		munmap(r->buf, REMOTE_BUF);
+	r->sock = install_hide_fd(sock);
+	r->msgfd = install_hide_fd(msgfd);
+	r->buf = buf;
+	sock = -1;
+	buf = MAP_FAILED;
+	err = 0;
+out:
+	if (buf != MAP_FAILED)
+		munmap(buf, REMOTE_BUF);
+	if (mfd >= 0)
+		close(mfd);
+	if (sock >= 0)
+		close(sock);
+	free(rep);
+	return err;
+}
+
 static struct remote *connect_to(int fd, pid_t pid, unsigned int slot)
 {
-	struct request q = {.op = OP_HELLO, .slot = slot};
-	struct sockaddr_un a;
-	struct reply *rep = malloc(sizeof(*rep));
 	struct remote *r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE,
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	socklen_t len;
-	int mfd = -1, fds[2];
 
-	if (!rep || r == MAP_FAILED)
-		goto fail;
+	if (r == MAP_FAILED)
+		return NULL;
+	pthread_once(&fork_once, fork_handlers);
 	memset(r, 0, sizeof(*r));
 	r->sock = r->msgfd = -1;
 	r->pid = pid;
 	r->slot = slot;
 	pthread_mutex_init(&r->lock, NULL);
-	r->sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	socket_name(&a, &len, pid);
-	if (r->sock < 0 || connect(r->sock, (struct sockaddr *)&a, len) != 0)
-		goto fail;
-	r->sock = install_hide_fd(r->sock);
-	mfd = memfd_create("uffdemu-remote", MFD_CLOEXEC);
-	if (mfd < 0 || ftruncate(mfd, REMOTE_BUF) != 0)
-		goto fail;
-	r->buf = mmap(NULL, REMOTE_BUF, PROT_READ | PROT_WRITE, MAP_SHARED, mfd,
-		      0);
-	if (r->buf == MAP_FAILED) {
-		r->buf = NULL;
-		goto fail;
+	if (hello(r, fd) != 0) {
+		pthread_mutex_destroy(&r->lock);
+		munmap(r, sizeof(*r));
+		return NULL;
 	}
-	fds[0] = fd;
-	fds[1] = mfd;
-	if (call(r, &q, rep, fds, 2, &r->msgfd) != 0 || r->msgfd < 0)
-		goto fail;
-	r->msgfd = install_hide_fd(r->msgfd);
-	close(mfd);
-	free(rep);
 	atomic_store(&r->refs, 1);
 	return r;
-fail:
-	if (mfd >= 0)
-		close(mfd);
-	free(rep);
-	if (r != MAP_FAILED) {
-		if (r->msgfd >= 0)
-			close(r->msgfd);
-		if (r->sock >= 0)
-			install_close_fd(r->sock);
-		if (r->buf)
-			munmap(r->buf, REMOTE_BUF);
-		munmap(r, sizeof(*r));
-	}
-	return NULL;
+}
+
+struct fd_search {
+	struct remote *r;
+	int fd;
+};
+
+static void match_fd(int fd, struct fd_entry *e, void *arg)
+{
+	struct fd_search *s = arg;
+
+	if (e->kind == FD_REMOTE && e->remote == s->r && s->fd < 0)
+		s->fd = fd;
+}
+
+/*
+ * A fork child's remotes have no connection of their own: the child is
+ * one more holder, and says so with one of its descriptors.  r->lock held.
+ */
+static int reconnect(struct remote *r)
+{
+	struct fd_search s = {r, -1};
+
+	fdtab_for_each(match_fd, &s);
+	return s.fd < 0 ? -ECONNRESET : hello(r, s.fd);
 }
 
 /*
@@ -701,6 +790,8 @@ bool remote_adopt(int fd)
 			return false;
 		ctx_get(ctx);
 		fdtab_set(fd, FD_UFFD, ctx);
+		if (inflight_claim(ctx))
+			ctx_put(ctx);
 		return true;
 	}
 	pthread_mutex_lock(&remotes_lock);
@@ -711,8 +802,8 @@ bool remote_adopt(int fd)
 		}
 	pthread_mutex_unlock(&remotes_lock);
 	if (r) {
-		/* Already connected: this copy has arrived all the same. */
-		remote_forward(r);
+		/* Already connected: the copy's reference on its way goes. */
+		simple_call(r, OP_ARRIVED);
 		fdtab_set(fd, FD_REMOTE, r);
 		return true;
 	}
@@ -729,12 +820,7 @@ bool remote_adopt(int fd)
 
 void remote_forward(struct remote *r)
 {
-	struct request q = {.op = OP_SENT, .slot = r->slot};
-	struct reply *rep = malloc(sizeof(*rep));
-
-	if (rep)
-		call(r, &q, rep, NULL, 0, NULL);
-	free(rep);
+	simple_call(r, OP_SENT);
 }
 
 /* Copies the messages out to iov, as many as fit; -EFAULT if none could. */
@@ -955,4 +1041,52 @@ int remote_fdinfo(struct remote *r, char *buf, size_t len)
 	}
 	free(rep);
 	return (int)ret;
+}
+
+/*
+ * Around fork: the child has no service thread, and shares neither the
+ * service's connections nor its own monitors' connections and buffers
+ * with the parent; it serves and connects anew when it needs to.  Until
+ * it connects, its copies of other processes' contexts count as on their
+ * way.
+ */
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&remotes_lock);
+	/* The child will hold each context too: a copy on its way. */
+	for (struct remote *r = remotes; r; r = r->next)
+		simple_call(r, OP_SENT);
+}
+
+static void fork_parent(void)
+{
+	pthread_mutex_unlock(&remotes_lock);
+}
+
+static void fork_child(void)
+{
+	if (service_pid) {
+		install_close_fd(service_sock);
+		service_sock = -1;
+		for (int i = 0; i < REMOTE_CONNS; i++)
+			if (conns[i].sock >= 0) {
+				install_close_fd(conns[i].sock);
+				if (conns[i].buf)
+					munmap(conns[i].buf, conns[i].buf_len);
+			}
+		memset(conns, 0, sizeof(conns));
+		memset(inflight, 0, sizeof(inflight));
+		service_pid = 0;
+	}
+	pthread_mutex_init(&service_lock, NULL);
+	for (struct remote *r = remotes; r; r = r->next) {
+		pthread_mutex_init(&r->lock, NULL);
+		if (r->sock >= 0)
+			install_close_fd(r->sock);
+		r->sock = -1;
+		if (r->buf)
+			munmap(r->buf, REMOTE_BUF);
+		r->buf = NULL;
+	}
+	pthread_mutex_unlock(&remotes_lock);
 }

@@ -12,6 +12,8 @@
  * fault the server has read but will never answer, and the server is
  * killed.  The last reference to the userfaultfd goes with it, so the
  * thread resumes on ordinary memory, as on the kernel.
+ *
+ * Last, a server that forks a worker and leaves the serving to it.
  */
 #include "mon.h"
 
@@ -238,9 +240,68 @@ static void server_dies(void)
 	    (int)(uintptr_t)seen);
 }
 
+/*
+ * A server that hands its descriptor to a worker it forks, and goes: the
+ * worker serves the faults.
+ */
+static void serve_by_worker(int sock)
+{
+	int uffd = recv_fd(sock);
+	pid_t w = fork();
+
+	if (w < 0)
+		die("fork");
+	if (w == 0) {
+		for (int k = 0; k < 4; k++) {
+			struct uffd_msg m = uffd_next(uffd);
+
+			if (uffd_copy_byte(uffd, m.arg.pagefault.address,
+					   'w') != 0)
+				die("UFFDIO_COPY");
+		}
+		_exit(0);
+	}
+	close(uffd);
+	if (waitpid(w, NULL, 0) != w)
+		die("waitpid");
+}
+
+static void server_forks(void)
+{
+	int sv[2], uffd, status;
+	unsigned long sum = 0;
+	char *mem;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		die("socketpair");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		close(sv[0]);
+		serve_by_worker(sv[1]);
+		_exit(0);
+	}
+	close(sv[1]);
+	uffd = uffd_create(O_CLOEXEC | O_NONBLOCK);
+	uffd_api(uffd, 0);
+	mem = map_pages(4);
+	uffd_register(uffd, mem, 4 * PG);
+	send_fd(sv[0], uffd);
+	close(uffd);
+	for (int k = 0; k < 4; k++)
+		sum += (unsigned char)mem[k * PG + 100];
+	if (waitpid(pid, &status, 0) != pid)
+		die("waitpid");
+	say("restored: a worker the server forked served 4 pages, sum %lu\n",
+	    sum);
+}
+
 int main(void)
 {
 	lazy_restore();
 	server_dies();
+	server_forks();
 	return 0;
 }
