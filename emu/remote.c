@@ -431,8 +431,14 @@ static struct conn conns[REMOTE_CONNS]; /* the service thread's */
 static void *service(void *arg)
 {
 	struct pollfd p[REMOTE_CONNS + 1];
+	sigset_t faults;
 
 	(void)arg;
+	/* Its accesses to a caller's bad buffer are faults it handles. */
+	sigemptyset(&faults);
+	sigaddset(&faults, SIGSEGV);
+	sigaddset(&faults, SIGBUS);
+	pthread_sigmask(SIG_UNBLOCK, &faults, NULL);
 	for (;;) {
 		int n = 0;
 
@@ -497,7 +503,7 @@ static int service_start(void)
 		goto out;
 	}
 	service_sock = install_hide_fd(s);
-	/* The thread takes none of the program's signals. */
+	/* The thread takes none of the program's signals but faults. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &saved);
 	err = -pthread_create(&t, NULL, service, NULL);

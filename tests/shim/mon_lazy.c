@@ -121,10 +121,10 @@ static void serve(int sock, int image)
 		n = (msg.arg.pagefault.address - base) / PG;
 		if (pread(image, page, PG, (off_t)(n * PG)) != (ssize_t)PG)
 			die("pread");
-		copy = (struct uffdio_copy){
-			.dst = msg.arg.pagefault.address & ~(PG - 1),
-			.src = (unsigned long)page,
-			.len = PG};
+		copy = (struct uffdio_copy){.dst = msg.arg.pagefault.address &
+						   ~(PG - 1),
+					    .src = (unsigned long)page,
+					    .len = PG};
 		if (ioctl(uffd, UFFDIO_COPY, &copy) != 0 && errno != EEXIST)
 			die("UFFDIO_COPY");
 		served++;
@@ -228,8 +228,7 @@ static void server_dies(void)
 	kill(pid, SIGKILL);
 	if (waitpid(pid, &status, 0) != pid)
 		die("waitpid");
-	say("restored: the server was killed by signal %d\n",
-	    WTERMSIG(status));
+	say("restored: the server was killed by signal %d\n", WTERMSIG(status));
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += 10;
 	if (pthread_timedjoin_np(t, &seen, &deadline) != 0) {
