@@ -22,6 +22,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "emu/emu.h"
@@ -33,22 +34,166 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_err;
 static sigset_t fork_mask;
 
+/*
+ * Contexts with UFFD_FEATURE_EVENT_FORK across one fork.  The child makes
+ * a context of its own for each, in the same slot, so that its pages stay
+ * registered as they were, and hands its descriptor to the parent over a
+ * socket pair; the parent delivers the FORK event with it and waits for
+ * the read, and the child waits for the parent, as on the kernel, where
+ * fork() returns only after the read.
+ * Limitation: only a fork through the C library runs these handlers, and
+ * at most FORK_MAX contexts take part in one fork; the ranges of others
+ * are unregistered in the child.
+ */
+#define FORK_MAX 16
+
+static struct {
+	struct uffd_ctx *ctx;
+	int sv[2];
+} forking[FORK_MAX];
+static int n_forking;
+
+static bool forked_slot(unsigned int slot)
+{
+	for (int i = 0; i < n_forking; i++)
+		if ((unsigned int)forking[i].ctx->slot == slot)
+			return true;
+	return false;
+}
+
 static void fork_prepare(void)
 {
+	struct mm_reg r;
+
 	mm_lock();
+	n_forking = 0;
+	for (unsigned int s = 1; s < CTX_SLOTS && n_forking < FORK_MAX; s++) {
+		struct uffd_ctx *ctx = slots[s];
+
+		if (!ctx || ctx->foreign ||
+		    !(ctx->features & UFFD_FEATURE_EVENT_FORK) ||
+		    atomic_load(&ctx->state) != CTX_READY ||
+		    !reg_next(0, UINTPTR_MAX, s, &r) ||
+		    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+			       forking[n_forking].sv))
+			continue;
+		ctx_get(ctx);
+		atomic_fetch_add(&ctx->mmap_changing, 1);
+		forking[n_forking++].ctx = ctx;
+	}
 	wq_lock(&fork_mask);
+}
+
+/* The descriptor of a fork child's context, from the child. */
+static int receive_fd(int sock)
+{
+	char ctl[CMSG_SPACE(sizeof(int))], b;
+	struct iovec iov = {&b, 1};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = ctl,
+			   .msg_controllen = sizeof(ctl)};
+	struct cmsghdr *c;
+	int fd = -1;
+
+	while (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) < 0)
+		if (errno != EINTR)
+			return -1;
+	c = CMSG_FIRSTHDR(&m);
+	if (c && c->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+	return fd;
+}
+
+/* The parent's side: the FORK event, with the child's descriptor. */
+static void deliver_fork(struct uffd_ctx *ctx, int sock)
+{
+	struct uffd_msg msg = {.event = UFFD_EVENT_FORK};
+	int fd = install_hide_fd(receive_fd(sock));
+	struct fd_entry e;
+
+	if (fd >= 0 && remote_adopt(fd)) {
+		msg.arg.fork.ufd = (uint32_t)fd;
+		if (msgq_event(ctx, &msg))
+			fd = -1; /* the reader's now */
+	} else {
+		atomic_fetch_sub(&ctx->mmap_changing, 1);
+	}
+	if (fd >= 0) {
+		if (fdtab_get(fd, &e) && e.kind == FD_REMOTE) {
+			fdtab_clear(fd);
+			remote_put(e.remote);
+		}
+		install_close_fd(fd);
+	}
+	/* The child may go on. */
+	if (write(sock, "g", 1) < 0)
+		return;
 }
 
 static void fork_parent(void)
 {
 	wq_unlock(&fork_mask);
 	mm_unlock();
+	for (int i = 0; i < n_forking; i++) {
+		close(forking[i].sv[1]);
+		deliver_fork(forking[i].ctx, forking[i].sv[0]);
+		close(forking[i].sv[0]);
+		ctx_put(forking[i].ctx);
+	}
+	n_forking = 0;
+}
+
+static void send_fd(int sock, int fd)
+{
+	char ctl[CMSG_SPACE(sizeof(int))] = {0}, b = 'f';
+	struct iovec iov = {&b, 1};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = ctl,
+			   .msg_controllen = sizeof(ctl)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(fd));
+	while (sendmsg(sock, &m, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+}
+
+static struct uffd_ctx *ctx_make(int flags, int *fd_out, unsigned int slot);
+
+/*
+ * The child's side: a context of its own in the parent context's slot,
+ * with the same flags and features, already past UFFDIO_API; it lives
+ * while its descriptor is on its way to the parent and then while the
+ * parent, or the monitor that reads the event, holds it.
+ */
+static void child_context(struct uffd_ctx *parent, int sock)
+{
+	struct uffd_ctx *ctx;
+	char b;
+	int fd;
+
+	ctx = ctx_make(parent->flags, &fd, (unsigned int)parent->slot);
+	if (ctx) {
+		msgq_initialize(ctx, parent->features);
+		remote_export(ctx);
+		send_fd(sock, fd);
+		fdtab_clear(fd);
+		close(fd);
+		ctx_put(ctx);
+	}
+	while (read(sock, &b, 1) < 0 && errno == EINTR)
+		;
 }
 
 /*
  * The child of a fork keeps none of the parent's registrations, like the
  * kernel without UFFD_FEATURE_EVENT_FORK: its missing pages become ordinary
- * memory.  Descriptors it inherited still name the parent's contexts.
+ * memory.  Those of a context with it stay, owned by the child's context.
+ * Descriptors it inherited still name the parent's contexts.
  * Limitation: in the child, such a descriptor does not reach the parent's
  * context: read() finds no message and the memory ioctls fail ESRCH, as if
  * the parent's address space were gone.
@@ -70,9 +215,16 @@ static void fork_child(void)
 		ctx->pending_events = 0;
 	}
 	wq_unlock(&fork_mask);
-	while (reg_next(0, UINTPTR_MAX, 0, &r))
-		mm_unregister(r.start, r.end);
+	for (uintptr_t a = 0; reg_next(a, UINTPTR_MAX, 0, &r); a = r.end)
+		if (!forked_slot(r.slot))
+			mm_unregister(r.start, r.end);
 	mm_unlock();
+	for (int i = 0; i < n_forking; i++) {
+		close(forking[i].sv[0]);
+		child_context(forking[i].ctx, forking[i].sv[1]);
+		close(forking[i].sv[1]);
+	}
+	n_forking = 0;
 }
 
 static void init(void)
@@ -153,6 +305,12 @@ static void ctx_free(struct uffd_ctx *ctx)
  */
 struct uffd_ctx *ctx_create(int flags, int *fd_out)
 {
+	return ctx_make(flags, fd_out, 0);
+}
+
+/* ctx_create(), in the given slot when slot is not 0. */
+static struct uffd_ctx *ctx_make(int flags, int *fd_out, unsigned int slot)
+{
 	struct epoll_event ev = {.events = EPOLLIN};
 	struct uffd_ctx *ctx;
 	int fd, evfd, err;
@@ -167,7 +325,9 @@ struct uffd_ctx *ctx_create(int flags, int *fd_out)
 		goto fail;
 	ctx->msgfd = -1;
 	ctx->pid = getpid();
-	ctx->slot = slot_alloc(ctx);
+	if (slot)
+		atomic_store(&slots[slot], ctx);
+	ctx->slot = slot ? (int)slot : slot_alloc(ctx);
 	if (ctx->slot < 0) {
 		err = ENOMEM;
 		goto fail;
@@ -244,7 +404,9 @@ static void ctx_release(struct uffd_ctx *ctx)
 		ctx_unregister_all(ctx);
 	msgq_wake_all(ctx);
 	wq_lock(&saved);
-	atomic_store(&slots[ctx->slot], NULL);
+	/* A fork child may have given the slot to a context of its own. */
+	atomic_compare_exchange_strong(&slots[ctx->slot],
+				       &(struct uffd_ctx *){ctx}, NULL);
 	wq_unlock(&saved);
 	install_close_fd(ctx->evfd);
 	if (ctx->msgfd >= 0)
@@ -261,6 +423,30 @@ void ctx_put(struct uffd_ctx *ctx)
 bool ctx_mm_alive(const struct uffd_ctx *ctx)
 {
 	return !ctx->foreign;
+}
+
+/*
+ * The FORK message being read: its descriptor, kept at a high number
+ * until now, becomes the reader's, at the lowest free number, close-on-exec
+ * as the parent context's creation flags say.
+ */
+long ctx_fork_fd(const struct uffd_ctx *ctx, struct uffd_msg *msg)
+{
+	int hidden = (int)msg->arg.fork.ufd, fd;
+	struct fd_entry e;
+
+	if (!fdtab_get(hidden, &e) || e.kind != FD_REMOTE)
+		return -EBADF;
+	fd = fcntl(hidden, ctx->flags & O_CLOEXEC ? F_DUPFD_CLOEXEC : F_DUPFD,
+		   0);
+	if (fd < 0)
+		return -errno;
+	/* The reference goes with the number. */
+	fdtab_set(fd, FD_REMOTE, e.remote);
+	fdtab_clear(hidden);
+	install_close_fd(hidden);
+	msg->arg.fork.ufd = (uint32_t)fd;
+	return 0;
 }
 
 /* Follows O_NONBLOCK changes made on the descriptor behind our back. */

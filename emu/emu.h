@@ -23,14 +23,15 @@
  * ioctls REGISTER reports.  Features and ioctls it does not implement are
  * not offered, as on a kernel that lacks them.
  */
-#define EMU_FEATURES                                             \
-	(UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_SIGBUS |  \
-	 UFFD_FEATURE_THREAD_ID | UFFD_FEATURE_EXACT_ADDRESS |   \
-	 UFFD_FEATURE_WP_UNPOPULATED | UFFD_FEATURE_POISON |     \
-	 UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_MOVE |             \
-	 UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_REMOVE |  \
-	 UFFD_FEATURE_EVENT_UNMAP | UFFD_FEATURE_MISSING_SHMEM | \
-	 UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_WP_HUGETLBFS_SHMEM)
+#define EMU_FEATURES                                                  \
+	(UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_SIGBUS |       \
+	 UFFD_FEATURE_THREAD_ID | UFFD_FEATURE_EXACT_ADDRESS |        \
+	 UFFD_FEATURE_WP_UNPOPULATED | UFFD_FEATURE_POISON |          \
+	 UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_MOVE |                  \
+	 UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_REMOVE |       \
+	 UFFD_FEATURE_EVENT_UNMAP | UFFD_FEATURE_MISSING_SHMEM |      \
+	 UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_WP_HUGETLBFS_SHMEM | \
+	 UFFD_FEATURE_EVENT_FORK)
 #define EMU_RANGE_IOCTLS                                             \
 	((1ULL << _UFFDIO_WAKE) | (1ULL << _UFFDIO_COPY) |           \
 	 (1ULL << _UFFDIO_ZEROPAGE) | (1ULL << _UFFDIO_MOVE) |       \
@@ -120,6 +121,7 @@ void ctx_get(struct uffd_ctx *ctx);
 void ctx_put(struct uffd_ctx *ctx);
 void ctx_mem_put(struct uffd_ctx *ctx);
 bool ctx_mm_alive(const struct uffd_ctx *ctx);
+long ctx_fork_fd(const struct uffd_ctx *ctx, struct uffd_msg *msg);
 void ctx_sync_flags(struct uffd_ctx *ctx, int fd);
 
 /* msgq.c: the waiter lock and what it guards. */
@@ -136,7 +138,7 @@ ssize_t msgq_read(struct uffd_ctx *ctx, int fd, const struct iovec *iov,
 void msgq_update_ready(struct uffd_ctx *ctx);
 void msgq_set_nonblock(struct uffd_ctx *ctx, bool nonblock);
 bool msgq_initialize(struct uffd_ctx *ctx, uint64_t features);
-void msgq_event(struct uffd_ctx *ctx, const struct uffd_msg *msg);
+bool msgq_event(struct uffd_ctx *ctx, const struct uffd_msg *msg);
 short msgq_poll_events(struct uffd_ctx *ctx);
 bool msgq_spin_until_ready(struct uffd_ctx *ctx);
 int msgq_fdinfo(struct uffd_ctx *ctx, char *buf, size_t len);

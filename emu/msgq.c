@@ -671,6 +671,7 @@ void msgq_wake_all(struct uffd_ctx *ctx)
 		struct waiter *w = ctx->events.head;
 
 		list_remove(&ctx->events, w);
+		w->unread = true; /* dropped, for msgq_event() */
 		atomic_store(&w->woken, 1);
 		futex(&w->woken, FUTEX_WAKE_PRIVATE, 1, NULL);
 	}
@@ -684,12 +685,13 @@ void msgq_wake_all(struct uffd_ctx *ctx)
  * caller raised mmap_changing when it prepared the event; it drops here,
  * once the thread resumes.  Only a fatal signal ends the wait on the
  * kernel, so every signal stays blocked meanwhile.  A released context
- * takes no event.
+ * takes no event.  Returns whether a reader took it.
  */
-void msgq_event(struct uffd_ctx *ctx, const struct uffd_msg *msg)
+bool msgq_event(struct uffd_ctx *ctx, const struct uffd_msg *msg)
 {
 	sigset_t saved, all;
 	struct waiter *w = NULL;
+	bool taken = false;
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &saved);
@@ -719,12 +721,14 @@ void msgq_event(struct uffd_ctx *ctx, const struct uffd_msg *msg)
 		while (!atomic_load(&w->woken))
 			futex(&w->woken, FUTEX_WAIT_PRIVATE, 0, NULL);
 		wq_lock_in_handler();
+		taken = !w->unread;
 		w->event = false;
 		waiter_free(w);
 		wq_unlock_in_handler();
 	}
 	atomic_fetch_sub(&ctx->mmap_changing, 1);
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	return taken;
 }
 
 /* Takes the oldest unread message, or returns false. */
@@ -824,7 +828,9 @@ ssize_t msgq_take(struct uffd_ctx *ctx, struct uffd_msg *out, size_t max)
 
 	if (atomic_load(&ctx->state) == CTX_NEW)
 		return -EINVAL;
-	while (n < max && take_message(ctx, &out[n], &seq))
+	/* A FORK message's descriptor travels alone with its answer. */
+	while (n < max && (n == 0 || out[n - 1].event != UFFD_EVENT_FORK) &&
+	       take_message(ctx, &out[n], &seq))
 		n++;
 	return n ? (ssize_t)n : -EAGAIN;
 }
@@ -859,6 +865,11 @@ ssize_t msgq_read(struct uffd_ctx *ctx, int fd, const struct iovec *iov,
 			if (r < 0 && errno == EINTR)
 				return -EINTR;
 			continue;
+		}
+		if (msg.event == UFFD_EVENT_FORK) {
+			r = ctx_fork_fd(ctx, &msg);
+			if (r < 0)
+				return done ? (ssize_t)done : r;
 		}
 		if (iov_put(iov, iovcnt, done, &msg, sizeof(msg)) < 0)
 			return done ? (ssize_t)done : -EFAULT;

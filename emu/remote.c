@@ -86,8 +86,8 @@ struct request {
 
 struct reply {
 	int64_t ret;
-	uint32_t n; /* messages, or bytes of fdinfo text */
-	uint32_t pad;
+	uint32_t n;     /* messages, or bytes of fdinfo text */
+	uint32_t flags; /* READ: the context's creation flags */
 	unsigned char arg[REMOTE_ARG];
 	union {
 		struct uffd_msg msgs[REMOTE_MSGS];
@@ -184,6 +184,7 @@ struct conn {
 	struct uffd_ctx *ctx; /* after HELLO, one reference */
 	char *buf;
 	size_t buf_len;
+	uint64_t wake_start, wake_len; /* due once the answer is out */
 };
 
 static pthread_mutex_t service_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -328,6 +329,80 @@ static int64_t serve_hello(struct conn *c, const struct request *q,
 }
 
 /*
+ * Where a resolving ioctl keeps its mode, its DONTWAKE bit, and the start
+ * of its range, in the argument; false for the others.
+ */
+static bool wake_parts(unsigned long req, size_t *mode_at, uint64_t *dontwake,
+		       size_t *start_at)
+{
+	*start_at = 0;
+	*dontwake = 1;
+	switch (req) {
+	case UFFDIO_COPY:
+	case UFFDIO_MOVE:
+		*mode_at = 24;
+		return true;
+	case UFFDIO_ZEROPAGE:
+	case UFFDIO_CONTINUE:
+	case UFFDIO_POISON:
+		*mode_at = 16;
+		return true;
+	case UFFDIO_WRITEPROTECT:
+		*mode_at = 16;
+		*dontwake = UFFDIO_WRITEPROTECT_MODE_DONTWAKE;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * A resolving ioctl wakes its threads only after its answer is out: a
+ * woken thread may end the process at once, and the caller must still
+ * learn what the ioctl did, as it would from the kernel.
+ */
+static void defer_wake(struct conn *c, unsigned long req, unsigned char *arg)
+{
+	uint64_t mode, dontwake;
+	size_t mode_at, start_at;
+
+	c->wake_len = 0;
+	if (!wake_parts(req, &mode_at, &dontwake, &start_at))
+		return;
+	memcpy(&mode, arg + mode_at, sizeof(mode));
+	/* WRITEPROTECT wakes only when it unprotects. */
+	if ((mode & dontwake) || (req == UFFDIO_WRITEPROTECT &&
+				  (mode & UFFDIO_WRITEPROTECT_MODE_WP)))
+		return;
+	mode |= dontwake;
+	memcpy(arg + mode_at, &mode, sizeof(mode));
+	memcpy(&c->wake_start, arg + start_at, sizeof(c->wake_start));
+	c->wake_len = UINT64_MAX; /* known once the ioctl is done */
+}
+
+/* The range the deferred wake covers, from the ioctl's result. */
+static void wake_range(struct conn *c, unsigned long req,
+		       const unsigned char *arg, int64_t ret)
+{
+	int64_t done = 0;
+	uint64_t len;
+
+	if (!c->wake_len)
+		return;
+	c->wake_len = 0;
+	if (req == UFFDIO_WRITEPROTECT) {
+		memcpy(&len, arg + 8, sizeof(len));
+		if (ret == 0)
+			c->wake_len = len;
+		return;
+	}
+	memcpy(&done,
+	       arg + (req == UFFDIO_COPY || req == UFFDIO_MOVE ? 32 : 24),
+	       sizeof(done));
+	if (done > 0)
+		c->wake_len = (uint64_t)done;
+}
+
+/*
  * An ioctl on the client's behalf, on a copy of its argument.  COPY reads
  * its source from the connection's buffer, where the pages the client
  * could not read are inaccessible.
@@ -342,6 +417,7 @@ static int64_t serve_ioctl(struct conn *c, const struct request *q,
 	if (_IOC_TYPE(req) != UFFDIO || _IOC_SIZE(req) > REMOTE_ARG)
 		return -EINVAL;
 	memcpy(r->arg, q->arg, REMOTE_ARG);
+	defer_wake(c, req, r->arg);
 	if (req == UFFDIO_COPY) {
 		struct uffdio_copy *cp = (struct uffdio_copy *)r->arg;
 
@@ -355,6 +431,7 @@ static int64_t serve_ioctl(struct conn *c, const struct request *q,
 	ctx_get(c->ctx);
 	ret = ctx_ioctl(c->ctx, -1, req, r->arg);
 	ctx_put(c->ctx);
+	wake_range(c, req, r->arg, ret);
 	if (req == UFFDIO_COPY) {
 		((struct uffdio_copy *)r->arg)->src =
 			((const struct uffdio_copy *)q->arg)->src;
@@ -363,6 +440,21 @@ static int64_t serve_ioctl(struct conn *c, const struct request *q,
 				 PROT_READ | PROT_WRITE);
 	}
 	return ret;
+}
+
+/* A descriptor the emulator kept at a high number for a reader. */
+static void drop_hidden(int fd)
+{
+	struct fd_entry e;
+
+	if (fdtab_get(fd, &e)) {
+		fdtab_clear(fd);
+		if (e.kind == FD_REMOTE)
+			remote_put(e.remote);
+		else if (e.kind == FD_UFFD)
+			ctx_put(e.ctx);
+	}
+	install_close_fd(fd);
 }
 
 static void conn_close(struct conn *c)
@@ -381,8 +473,9 @@ static bool serve_one(struct conn *c)
 {
 	static struct request q;
 	static struct reply r; /* the service thread's own */
-	int fds[2], reply_fd = -1;
+	int fds[2], reply_fd = -1, fork_fd = -1;
 	ssize_t n = recv_packet(c->sock, &q, sizeof(q), fds);
+	bool sent;
 	size_t len = offsetof(struct reply, msgs);
 
 	if (n != (ssize_t)sizeof(q)) {
@@ -402,7 +495,11 @@ static bool serve_one(struct conn *c)
 							  : REMOTE_MSGS);
 		if (r.ret > 0) {
 			r.n = (uint32_t)r.ret;
+			r.flags = (uint32_t)c->ctx->flags;
 			len += r.n * sizeof(struct uffd_msg);
+			/* A FORK message's descriptor goes to the reader. */
+			if (r.msgs[r.n - 1].event == UFFD_EVENT_FORK)
+				fork_fd = (int)r.msgs[r.n - 1].arg.fork.ufd;
 		}
 	} else if (q.op == OP_IOCTL) {
 		r.ret = serve_ioctl(c, &q, &r);
@@ -423,7 +520,22 @@ static bool serve_one(struct conn *c)
 	for (int i = 0; i < 2; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	return send_packet(c->sock, &r, len, &reply_fd, reply_fd >= 0) == 0;
+	if (fork_fd >= 0) {
+		struct fd_entry e;
+
+		/* On its way, it keeps the child's context. */
+		if (fdtab_get(fork_fd, &e) && e.kind == FD_REMOTE)
+			remote_forward(e.remote);
+		sent = send_packet(c->sock, &r, len, &fork_fd, 1) == 0;
+		drop_hidden(fork_fd);
+		return sent;
+	}
+	sent = send_packet(c->sock, &r, len, &reply_fd, reply_fd >= 0) == 0;
+	if (c->wake_len) {
+		msgq_wake_range(c->ctx, c->wake_start, c->wake_len);
+		c->wake_len = 0;
+	}
+	return sent;
 }
 
 static struct conn conns[REMOTE_CONNS]; /* the service thread's */
@@ -492,6 +604,7 @@ static int service_start(void)
 	pthread_mutex_lock(&service_lock);
 	if (service_pid == pid)
 		goto out;
+	memset(conns, 0, sizeof(conns));
 	for (int i = 0; i < REMOTE_CONNS; i++)
 		conns[i].sock = -1;
 	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -855,6 +968,25 @@ static ssize_t put_messages(const struct iovec *iov, int iovcnt,
 }
 
 /*
+ * A FORK message read from another process came with the descriptor of
+ * the child's context: it becomes this process's, at the number the
+ * system gave it, close-on-exec as the parent context's flags say.
+ */
+static ssize_t fork_message(struct uffd_msg *m, int fd, uint32_t flags)
+{
+	if (fd < 0)
+		return -EMFILE;
+	if (!remote_adopt(fd)) {
+		close(fd);
+		return -EBADF;
+	}
+	if (!(flags & O_CLOEXEC))
+		fcntl(fd, F_SETFD, 0);
+	m->arg.fork.ufd = (uint32_t)fd;
+	return 1;
+}
+
+/*
  * read() on another process's context: its messages without waiting, and
  * on a blocking descriptor a wait on the unread-message eventfd between
  * tries.
@@ -865,6 +997,7 @@ ssize_t remote_read(struct remote *r, int fd, const struct iovec *iov,
 	struct request q = {.op = OP_READ, .slot = r->slot};
 	struct reply *rep = malloc(sizeof(*rep));
 	size_t room = 0;
+	int fork_fd = -1;
 	ssize_t ret;
 
 	if (!rep)
@@ -880,9 +1013,15 @@ ssize_t remote_read(struct remote *r, int fd, const struct iovec *iov,
 			ret = -EINVAL;
 			break;
 		}
-		ret = call(r, &q, rep, NULL, 0, NULL);
+		ret = call(r, &q, rep, NULL, 0, &fork_fd);
 		if (ret == -ECONNRESET || ret == -EPIPE)
 			ret = -EAGAIN; /* gone: no message will come */
+		if (ret > 0 && rep->msgs[rep->n - 1].event == UFFD_EVENT_FORK)
+			ret = fork_message(&rep->msgs[rep->n - 1], fork_fd,
+					   rep->flags);
+		else if (fork_fd >= 0)
+			close(fork_fd);
+		fork_fd = -1;
 		if (ret > 0) {
 			ret = put_messages(iov, iovcnt, rep->msgs, rep->n);
 			break;
@@ -1058,20 +1197,21 @@ int remote_fdinfo(struct remote *r, char *buf, size_t len)
  */
 static void fork_prepare(void)
 {
-	pthread_mutex_lock(&remotes_lock);
 	/* The child will hold each context too: a copy on its way. */
+	pthread_mutex_lock(&remotes_lock);
 	for (struct remote *r = remotes; r; r = r->next)
 		simple_call(r, OP_SENT);
+	pthread_mutex_unlock(&remotes_lock);
 }
 
 static void fork_parent(void)
 {
-	pthread_mutex_unlock(&remotes_lock);
 }
 
 static void fork_child(void)
 {
-	if (service_pid) {
+	/* The parent's service, not one the child started already. */
+	if (service_pid && service_pid != getpid()) {
 		install_close_fd(service_sock);
 		service_sock = -1;
 		for (int i = 0; i < REMOTE_CONNS; i++)
@@ -1081,10 +1221,14 @@ static void fork_child(void)
 					munmap(conns[i].buf, conns[i].buf_len);
 			}
 		memset(conns, 0, sizeof(conns));
+		for (int i = 0; i < REMOTE_CONNS; i++)
+			conns[i].sock = -1;
 		memset(inflight, 0, sizeof(inflight));
 		service_pid = 0;
 	}
+	/* Locks another thread of the parent held are free here. */
 	pthread_mutex_init(&service_lock, NULL);
+	pthread_mutex_init(&remotes_lock, NULL);
 	for (struct remote *r = remotes; r; r = r->next) {
 		pthread_mutex_init(&r->lock, NULL);
 		if (r->sock >= 0)
@@ -1094,5 +1238,4 @@ static void fork_child(void)
 			munmap(r->buf, REMOTE_BUF);
 		r->buf = NULL;
 	}
-	pthread_mutex_unlock(&remotes_lock);
 }

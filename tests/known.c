@@ -8,7 +8,7 @@
 const struct known_difference known_differences[] = {
 	{KNOWN_FEATURES,
 	 "UFFDIO_API offers only the features the emulator implements "
-	 "(0x1fded: all of Linux 6.18's but EVENT_FORK, MISSING_HUGETLBFS and "
+	 "(0x1fdef: all of Linux 6.18's but MISSING_HUGETLBFS and "
 	 "MINOR_HUGETLBFS; Linux 6.18 on x86-64 offers 0x1ffff), and "
 	 "requesting another fails EINVAL, as on a kernel without it"},
 	{KNOWN_SHARED_MEMORY,

@@ -36,10 +36,9 @@ const char *known_reason(const char *id);
 
 /*
  * What the emulator offers, where that is less than the kernel offers:
- * every feature of Linux 6.18 but EVENT_FORK, MISSING_HUGETLBFS and
- * MINOR_HUGETLBFS.
+ * every feature of Linux 6.18 but MISSING_HUGETLBFS and MINOR_HUGETLBFS.
  */
-#define EMU_FEATURES_OFFERED 0x1fdedULL
+#define EMU_FEATURES_OFFERED 0x1fdefULL
 
 /*
  * The next line is a known difference: on the emulator it has the value emu

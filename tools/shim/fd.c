@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -87,6 +88,37 @@ int shim_open_dev(const char *path, int flags, mode_t mode)
 	return fd;
 }
 
+/* Byte off of the data an iovec array holds. */
+static unsigned char iov_byte(const struct iovec *iov, int cnt, size_t off)
+{
+	for (int i = 0; i < cnt; i++) {
+		if (off < iov[i].iov_len)
+			return ((const unsigned char *)iov[i].iov_base)[off];
+		off -= iov[i].iov_len;
+	}
+	return 0;
+}
+
+/* The descriptors that FORK messages brought are emulated ones. */
+static void note_fork_fds(const struct iovec *iov, int cnt, size_t len)
+{
+	for (size_t m = 0; m + sizeof(struct uffd_msg) <= len;
+	     m += sizeof(struct uffd_msg)) {
+		unsigned char b[4];
+		uint32_t ufd;
+
+		if (iov_byte(iov, cnt, m) != UFFD_EVENT_FORK)
+			continue;
+		for (size_t k = 0; k < 4; k++)
+			b[k] = iov_byte(
+				iov, cnt,
+				m + offsetof(struct uffd_msg, arg.fork.ufd) +
+					k);
+		memcpy(&ufd, b, sizeof(ufd));
+		shim_note_fd((int)ufd);
+	}
+}
+
 ssize_t shim_uffd_readv(int fd, const struct iovec *iov, int cnt)
 {
 	ssize_t r;
@@ -95,6 +127,8 @@ ssize_t shim_uffd_readv(int fd, const struct iovec *iov, int cnt)
 	/* No emulator lock is held while a read waits for a message. */
 	r = uffdemu_readv(fd, iov, cnt);
 	err = errno;
+	if (r > 0)
+		note_fork_fds(iov, cnt, (size_t)r);
 	if (shim_trace_on)
 		shim_trace_read(fd, iov, cnt, r, err);
 	errno = err;
