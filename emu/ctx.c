@@ -87,22 +87,16 @@ static void fork_prepare(void)
 /* The descriptor of a fork child's context, from the child. */
 static int receive_fd(int sock)
 {
-	char ctl[CMSG_SPACE(sizeof(int))], b;
-	struct iovec iov = {&b, 1};
-	struct msghdr m = {.msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = ctl,
-			   .msg_controllen = sizeof(ctl)};
-	struct cmsghdr *c;
-	int fd = -1;
+	int fds[2];
+	char b;
 
-	while (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) < 0)
-		if (errno != EINTR)
-			return -1;
-	c = CMSG_FIRSTHDR(&m);
-	if (c && c->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(c), sizeof(fd));
-	return fd;
+	if (remote_recv(sock, &b, 1, fds) != 1 && fds[0] >= 0) {
+		close(fds[0]);
+		fds[0] = -1;
+	}
+	if (fds[1] >= 0)
+		close(fds[1]);
+	return fds[0];
 }
 
 /* The parent's side: the FORK event, with the child's descriptor. */
@@ -144,24 +138,6 @@ static void fork_parent(void)
 	n_forking = 0;
 }
 
-static void send_fd(int sock, int fd)
-{
-	char ctl[CMSG_SPACE(sizeof(int))] = {0}, b = 'f';
-	struct iovec iov = {&b, 1};
-	struct msghdr m = {.msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = ctl,
-			   .msg_controllen = sizeof(ctl)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(fd));
-	while (sendmsg(sock, &m, MSG_NOSIGNAL) < 0 && errno == EINTR)
-		;
-}
-
 static struct uffd_ctx *ctx_make(int flags, int *fd_out, unsigned int slot);
 
 /*
@@ -180,7 +156,7 @@ static void child_context(struct uffd_ctx *parent, int sock)
 	if (ctx) {
 		msgq_initialize(ctx, parent->features);
 		remote_export(ctx);
-		send_fd(sock, fd);
+		remote_send(sock, "f", 1, &fd, 1);
 		fdtab_clear(fd);
 		close(fd);
 		ctx_put(ctx);

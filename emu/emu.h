@@ -178,6 +178,8 @@ ssize_t remote_read(struct remote *r, int fd, const struct iovec *iov,
 int remote_ioctl(struct remote *r, int fd, unsigned long request, void *arg);
 int remote_fdinfo(struct remote *r, char *buf, size_t len);
 uint64_t remote_tag(const struct uffd_ctx *ctx);
+int remote_send(int sock, const void *p, size_t len, const int *fds, int nfds);
+ssize_t remote_recv(int sock, void *p, size_t len, int *fds);
 
 /* trace.c */
 void trace_init(void);

@@ -491,16 +491,21 @@ static int do_copy(struct uffd_ctx *ctx, void *arg)
 }
 
 /*
- * ZEROPAGE and POISON: the same struct layout (range, mode, a result
- * field) and the same checks; only the fill differs.
+ * ZEROPAGE, POISON and CONTINUE: the same struct layout (range, mode, a
+ * result field) and the same checks; CONTINUE also takes MODE_WP, and only
+ * the fill differs.
  */
 _Static_assert(offsetof(struct uffdio_poison, updated) ==
-		       offsetof(struct uffdio_zeropage, zeropage),
-	       "ZEROPAGE and POISON share a layout");
+			       offsetof(struct uffdio_zeropage, zeropage) &&
+		       offsetof(struct uffdio_continue, mapped) ==
+			       offsetof(struct uffdio_zeropage, zeropage),
+	       "ZEROPAGE, POISON and CONTINUE share a layout");
 
 static int do_range_fill(struct uffd_ctx *ctx, void *arg, enum mm_fill_op op)
 {
 	const size_t field = offsetof(struct uffdio_zeropage, zeropage);
+	const uint64_t wp_bit =
+		op == FILL_CONTINUE ? UFFDIO_CONTINUE_MODE_WP : 0;
 	struct uffdio_zeropage z;
 	struct resolve res;
 	int err = changing(ctx, (char *)arg + field);
@@ -512,49 +517,20 @@ static int do_range_fill(struct uffd_ctx *ctx, void *arg, enum mm_fill_op op)
 	err = validate_range(z.range.start, z.range.len);
 	if (err)
 		return err;
-	/* Bit 0 is DONTWAKE for both. */
-	if (z.mode & ~(uint64_t)UFFDIO_ZEROPAGE_MODE_DONTWAKE)
+	/* Bit 0 is DONTWAKE for all three. */
+	if (z.mode & ~(uint64_t)(UFFDIO_ZEROPAGE_MODE_DONTWAKE | wp_bit))
 		return -EINVAL;
 	if (!ctx_mm_alive(ctx))
 		return -ESRCH;
+	/* What the caller wrote to a page through another view is seen. */
+	if (op == FILL_CONTINUE)
+		atomic_thread_fence(memory_order_seq_cst);
 	resolve_init(&res, ctx, (char *)arg + field,
 		     z.mode & UFFDIO_ZEROPAGE_MODE_DONTWAKE);
 	return finish(&res,
-		      fill(&res, op, z.range.start, NULL, z.range.len, false),
+		      fill(&res, op, z.range.start, NULL, z.range.len,
+			   z.mode & wp_bit),
 		      z.range.len);
-}
-
-/*
- * UFFDIO_CONTINUE: the checks of ZEROPAGE with MODE_WP allowed, then a
- * fill that maps pages the file already has.
- */
-static int do_continue(struct uffd_ctx *ctx, void *arg)
-{
-	const size_t field = offsetof(struct uffdio_continue, mapped);
-	struct uffdio_continue c;
-	struct resolve res;
-	int err = changing(ctx, (char *)arg + field);
-
-	if (err)
-		return err;
-	if (uaccess_read(&c, arg, field))
-		return -EFAULT;
-	err = validate_range(c.range.start, c.range.len);
-	if (err)
-		return err;
-	if (c.mode & ~(uint64_t)(UFFDIO_CONTINUE_MODE_DONTWAKE |
-				 UFFDIO_CONTINUE_MODE_WP))
-		return -EINVAL;
-	if (!ctx_mm_alive(ctx))
-		return -ESRCH;
-	/* What the caller wrote to the page through another view is seen. */
-	atomic_thread_fence(memory_order_seq_cst);
-	resolve_init(&res, ctx, (char *)arg + field,
-		     c.mode & UFFDIO_CONTINUE_MODE_DONTWAKE);
-	return finish(&res,
-		      fill(&res, FILL_CONTINUE, c.range.start, NULL,
-			   c.range.len, c.mode & UFFDIO_CONTINUE_MODE_WP),
-		      c.range.len);
 }
 
 static void clear_wp(uintptr_t start, uintptr_t end)
@@ -838,7 +814,7 @@ int ctx_ioctl(struct uffd_ctx *ctx, int fd, unsigned long request, void *arg)
 	case UFFDIO_MOVE:
 		return do_move(ctx, arg);
 	case UFFDIO_CONTINUE:
-		return do_continue(ctx, arg);
+		return do_range_fill(ctx, arg, FILL_CONTINUE);
 	}
 	return -EINVAL;
 }

@@ -113,8 +113,7 @@ static void socket_name(struct sockaddr_un *a, socklen_t *len, pid_t pid)
 }
 
 /* Sends one packet with up to two descriptors. */
-static int send_packet(int sock, const void *p, size_t len, const int *fds,
-		       int nfds)
+int remote_send(int sock, const void *p, size_t len, const int *fds, int nfds)
 {
 	union {
 		char buf[CMSG_SPACE(2 * sizeof(int))];
@@ -142,7 +141,7 @@ static int send_packet(int sock, const void *p, size_t len, const int *fds,
 }
 
 /* Receives one packet; fds gets up to two descriptors (-1 where none). */
-static ssize_t recv_packet(int sock, void *p, size_t len, int *fds)
+ssize_t remote_recv(int sock, void *p, size_t len, int *fds)
 {
 	union {
 		char buf[CMSG_SPACE(2 * sizeof(int))];
@@ -474,7 +473,7 @@ static bool serve_one(struct conn *c)
 	static struct request q;
 	static struct reply r; /* the service thread's own */
 	int fds[2], reply_fd = -1, fork_fd = -1;
-	ssize_t n = recv_packet(c->sock, &q, sizeof(q), fds);
+	ssize_t n = remote_recv(c->sock, &q, sizeof(q), fds);
 	bool sent;
 	size_t len = offsetof(struct reply, msgs);
 
@@ -526,11 +525,11 @@ static bool serve_one(struct conn *c)
 		/* On its way, it keeps the child's context. */
 		if (fdtab_get(fork_fd, &e) && e.kind == FD_REMOTE)
 			remote_forward(e.remote);
-		sent = send_packet(c->sock, &r, len, &fork_fd, 1) == 0;
+		sent = remote_send(c->sock, &r, len, &fork_fd, 1) == 0;
 		drop_hidden(fork_fd);
 		return sent;
 	}
-	sent = send_packet(c->sock, &r, len, &reply_fd, reply_fd >= 0) == 0;
+	sent = remote_send(c->sock, &r, len, &reply_fd, reply_fd >= 0) == 0;
 	if (c->wake_len) {
 		msgq_wake_range(c->ctx, c->wake_start, c->wake_len);
 		c->wake_len = 0;
@@ -698,8 +697,8 @@ static int64_t call(struct remote *r, const struct request *q,
 	pthread_mutex_lock(&r->lock);
 	err = r->sock < 0 ? reconnect(r) : 0;
 	if (!err)
-		err = send_packet(r->sock, q, sizeof(*q), fds, nfds);
-	n = err ? err : recv_packet(r->sock, out, sizeof(*out), rfds);
+		err = remote_send(r->sock, q, sizeof(*q), fds, nfds);
+	n = err ? err : remote_recv(r->sock, out, sizeof(*out), rfds);
 	pthread_mutex_unlock(&r->lock);
 	if (got_fd)
 		*got_fd = rfds[0];
@@ -768,8 +767,8 @@ static int hello(struct remote *r, int fd)
 		   0);
 	fds[0] = fd;
 	fds[1] = mfd;
-	if (buf == MAP_FAILED || send_packet(sock, &q, sizeof(q), fds, 2) ||
-	    recv_packet(sock, rep, sizeof(*rep), fds) <
+	if (buf == MAP_FAILED || remote_send(sock, &q, sizeof(q), fds, 2) ||
+	    remote_recv(sock, rep, sizeof(*rep), fds) <
 		    (ssize_t)offsetof(struct reply, msgs) ||
 	    rep->ret != 0 || fds[0] < 0) {
 		if (fds[0] >= 0)

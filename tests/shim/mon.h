@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -139,6 +140,45 @@ static inline void show(const char *what, long r)
 	const char *err = r < 0 ? errno_name(errno) : "";
 
 	say("%s: %ld%s%s\n", what, r, *err ? " " : "", err);
+}
+
+/* Passes fd over a Unix socket (SCM_RIGHTS), with one byte. */
+static inline void send_fd(int sock, int fd)
+{
+	char ctl[CMSG_SPACE(sizeof(int))] = {0}, b = 'u';
+	struct iovec iov = {&b, 1};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = ctl,
+			   .msg_controllen = sizeof(ctl)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(fd));
+	if (sendmsg(sock, &m, 0) != 1)
+		die("sendmsg");
+}
+
+static inline int recv_fd(int sock)
+{
+	char ctl[CMSG_SPACE(sizeof(int))], b;
+	struct iovec iov = {&b, 1};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = ctl,
+			   .msg_controllen = sizeof(ctl)};
+	struct cmsghdr *c;
+	int fd;
+
+	if (recvmsg(sock, &m, 0) != 1)
+		die("recvmsg");
+	c = CMSG_FIRSTHDR(&m);
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		die("no descriptor received");
+	memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+	return fd;
 }
 
 #endif /* UFFDEMU_TESTS_SHIM_MON_H */

@@ -49,44 +49,6 @@ static int make_image(void)
 	return fd;
 }
 
-static void send_fd(int sock, int fd)
-{
-	char ctl[CMSG_SPACE(sizeof(int))] = {0}, b = 'u';
-	struct iovec iov = {&b, 1};
-	struct msghdr m = {.msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = ctl,
-			   .msg_controllen = sizeof(ctl)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(fd));
-	if (sendmsg(sock, &m, 0) != 1)
-		die("sendmsg");
-}
-
-static int recv_fd(int sock)
-{
-	char ctl[CMSG_SPACE(sizeof(int))], b;
-	struct iovec iov = {&b, 1};
-	struct msghdr m = {.msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = ctl,
-			   .msg_controllen = sizeof(ctl)};
-	struct cmsghdr *c;
-	int fd;
-
-	if (recvmsg(sock, &m, 0) != 1)
-		die("recvmsg");
-	c = CMSG_FIRSTHDR(&m);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		die("no descriptor received");
-	memcpy(&fd, CMSG_DATA(c), sizeof(fd));
-	return fd;
-}
-
 /* The page server: until its peer says stop, serves each fault. */
 static void serve(int sock, int image)
 {
@@ -133,14 +95,14 @@ static void serve(int sock, int image)
 	close(uffd);
 }
 
-static void lazy_restore(void)
+/*
+ * Starts a server process running serve() on its end of a new socket
+ * pair; *sock gets this end.
+ */
+static pid_t start_server(void (*serve)(int sock), int *sock)
 {
-	int sv[2], image = make_image(), uffd;
-	unsigned long wrong = 0;
-	uint64_t base;
+	int sv[2];
 	pid_t pid;
-	char *mem;
-	int status;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
 		die("socketpair");
@@ -149,32 +111,53 @@ static void lazy_restore(void)
 		die("fork");
 	if (pid == 0) {
 		close(sv[0]);
-		serve(sv[1], image);
+		serve(sv[1]);
 		_exit(0);
 	}
 	close(sv[1]);
-	close(image);
+	*sock = sv[0];
+	return pid;
+}
+
+static int image_fd;
+
+static void serve_image(int sock)
+{
+	serve(sock, image_fd);
+}
+
+static void lazy_restore(void)
+{
+	int sock, uffd, status;
+	unsigned long wrong = 0;
+	uint64_t base;
+	pid_t pid;
+	char *mem;
+
+	image_fd = make_image();
+	pid = start_server(serve_image, &sock);
+	close(image_fd);
 	uffd = uffd_create(O_CLOEXEC | O_NONBLOCK);
 	uffd_api(uffd, 0);
 	mem = map_pages(PAGES);
 	uffd_register(uffd, mem, PAGES * PG);
 	say("restored: registered %lu pages\n", PAGES);
-	send_fd(sv[0], uffd);
+	send_fd(sock, uffd);
 	close(uffd);
 	base = (uintptr_t)mem;
-	if (write(sv[0], &base, sizeof(base)) != sizeof(base))
+	if (write(sock, &base, sizeof(base)) != sizeof(base))
 		die("write base");
 	for (unsigned long p = 0; p < PAGES; p++)
 		for (unsigned long i = 0; i < PG; i += 61)
 			wrong += (unsigned char)mem[p * PG + i] !=
 				 image_byte(p, i);
 	say("restored: checked every page, %lu wrong bytes\n", wrong);
-	if (write(sv[0], "x", 1) != 1)
+	if (write(sock, "x", 1) != 1)
 		die("write");
 	if (waitpid(pid, &status, 0) != pid)
 		die("waitpid");
 	say("restored: the server exited %d\n", WEXITSTATUS(status));
-	close(sv[0]);
+	close(sock);
 	munmap(mem, PAGES * PG);
 }
 
@@ -200,29 +183,19 @@ static void server_dies(void)
 	struct timespec deadline;
 	pthread_t t;
 	void *seen;
-	int sv[2], uffd, status;
+	int sock, uffd, status;
 	char *mem, b;
 	pid_t pid;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
-		die("socketpair");
-	pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (pid == 0) {
-		close(sv[0]);
-		serve_once(sv[1]);
-		_exit(0);
-	}
-	close(sv[1]);
+	pid = start_server(serve_once, &sock);
 	uffd = uffd_create(O_CLOEXEC | O_NONBLOCK);
 	uffd_api(uffd, 0);
 	mem = map_pages(2);
 	uffd_register(uffd, mem, 2 * PG);
-	send_fd(sv[0], uffd);
+	send_fd(sock, uffd);
 	close(uffd);
 	pthread_create(&t, NULL, toucher, mem);
-	if (read(sv[0], &b, 1) != 1)
+	if (read(sock, &b, 1) != 1)
 		die("read");
 	say("restored: the server has read the fault\n");
 	kill(pid, SIGKILL);
@@ -267,27 +240,17 @@ static void serve_by_worker(int sock)
 
 static void server_forks(void)
 {
-	int sv[2], uffd, status;
+	int sock, uffd, status;
 	unsigned long sum = 0;
 	char *mem;
 	pid_t pid;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
-		die("socketpair");
-	pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (pid == 0) {
-		close(sv[0]);
-		serve_by_worker(sv[1]);
-		_exit(0);
-	}
-	close(sv[1]);
+	pid = start_server(serve_by_worker, &sock);
 	uffd = uffd_create(O_CLOEXEC | O_NONBLOCK);
 	uffd_api(uffd, 0);
 	mem = map_pages(4);
 	uffd_register(uffd, mem, 4 * PG);
-	send_fd(sv[0], uffd);
+	send_fd(sock, uffd);
 	close(uffd);
 	for (int k = 0; k < 4; k++)
 		sum += (unsigned char)mem[k * PG + 100];

@@ -15,44 +15,6 @@
 
 #define AREA_PAGES 2056UL /* 8 pages, then 8 MiB */
 
-static void send_fd(int sock, int fd)
-{
-	char ctl[CMSG_SPACE(sizeof(int))] = {0}, b = 'u';
-	struct iovec iov = {&b, 1};
-	struct msghdr m = {.msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = ctl,
-			   .msg_controllen = sizeof(ctl)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(fd));
-	if (sendmsg(sock, &m, 0) != 1)
-		die("sendmsg");
-}
-
-static int recv_fd(int sock)
-{
-	char ctl[CMSG_SPACE(sizeof(int))], b;
-	struct iovec iov = {&b, 1};
-	struct msghdr m = {.msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = ctl,
-			   .msg_controllen = sizeof(ctl)};
-	struct cmsghdr *c;
-	int fd;
-
-	if (recvmsg(sock, &m, 0) != 1)
-		die("recvmsg");
-	c = CMSG_FIRSTHDR(&m);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		die("no descriptor received");
-	memcpy(&fd, CMSG_DATA(c), sizeof(fd));
-	return fd;
-}
-
 /* One byte each way: the two processes take turns. */
 static void tell(int sock, char c)
 {
