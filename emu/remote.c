@@ -989,6 +989,8 @@ static ssize_t fork_message(struct uffd_msg *m, int fd, uint32_t flags)
  * read() on another process's context: its messages without waiting, and
  * on a blocking descriptor a wait on the unread-message eventfd between
  * tries.
+ * Limitation: a signal that interrupts the wait makes read() fail EINTR,
+ * where the kernel restarts it after a handler installed with SA_RESTART.
  */
 ssize_t remote_read(struct remote *r, int fd, const struct iovec *iov,
 		    int iovcnt)
