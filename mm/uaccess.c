@@ -98,9 +98,12 @@ int uaccess_write(void *udst, const void *src, size_t len)
 
 /*
  * Touches one byte of every page of [uaddr, uaddr + len): a read, or a
- * write that does not change it (an atomic add of zero).
+ * write that does not change it (an atomic add of zero).  The address may
+ * be anything: an address sanitizer would stop the access before it can
+ * fault, so it does not look at it.
  */
-static int touch(void *uaddr, size_t len, bool write)
+__attribute__((no_sanitize_address)) static int touch(void *uaddr, size_t len,
+						      bool write)
 {
 	struct uaccess_frame f;
 	volatile unsigned char *p = uaddr;
