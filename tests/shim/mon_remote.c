@@ -15,6 +15,11 @@
 
 #define AREA_PAGES 2056UL /* 8 pages, then 8 MiB */
 
+/* Linux 6.4: older headers lack it. */
+#ifndef UFFDIO_CONTINUE_MODE_WP
+#define UFFDIO_CONTINUE_MODE_WP (1ULL << 1)
+#endif
+
 /* One byte each way: the two processes take turns. */
 static void tell(int sock, char c)
 {
@@ -46,6 +51,57 @@ static void show_field(const char *what, long r, long long field)
 	const char *err = r < 0 ? errno_name(errno) : "";
 
 	say("%s: %ld%s%s, field %lld\n", what, r, *err ? " " : "", err, field);
+}
+
+/*
+ * MINOR and WP faults of the other process's shared memory, answered with
+ * CONTINUE (MODE_WP) and WRITEPROTECT from here.
+ */
+static void shared_memory(int uffd, int sock, uint64_t anon)
+{
+	struct uffdio_continue cont;
+	struct uffdio_writeprotect wp;
+	struct uffdio_register reg;
+	struct uffd_msg msg;
+	uint64_t shm;
+	long r;
+
+	if (read(sock, &shm, sizeof(shm)) != sizeof(shm))
+		die("read shm");
+	reg = (struct uffdio_register){{shm, 2 * PG},
+				       UFFDIO_REGISTER_MODE_MINOR |
+					       UFFDIO_REGISTER_MODE_WP,
+				       0};
+	show("REGISTER(MINOR|WP) of its shared memory",
+	     ioctl(uffd, UFFDIO_REGISTER, &reg));
+	say("  ioctls %llx\n", (unsigned long long)reg.ioctls);
+	tell(sock, 'r'); /* it reads page 0, which its file has */
+	msg = uffd_next(uffd);
+	say("  event %x flags %llx page %llu\n", msg.event,
+	    (unsigned long long)msg.arg.pagefault.flags,
+	    (unsigned long long)(msg.arg.pagefault.address - shm) / PG);
+	cont = (struct uffdio_continue){
+		{shm, PG}, UFFDIO_CONTINUE_MODE_WP, 0x7777};
+	r = ioctl(uffd, UFFDIO_CONTINUE, &cont);
+	show_field("CONTINUE(WP)", r, cont.mapped);
+	if (hear(sock) != 'w')
+		die("the reader");
+	tell(sock, 'w'); /* it writes page 0, now write-protected */
+	msg = uffd_next(uffd);
+	say("  event %x flags %llx page %llu\n", msg.event,
+	    (unsigned long long)msg.arg.pagefault.flags,
+	    (unsigned long long)(msg.arg.pagefault.address - shm) / PG);
+	wp = (struct uffdio_writeprotect){{shm, PG}, 0};
+	show("WRITEPROTECT(0)", ioctl(uffd, UFFDIO_WRITEPROTECT, &wp));
+	if (hear(sock) != 'd')
+		die("the writer");
+	cont = (struct uffdio_continue){{anon, PG}, 0, 0x7777};
+	r = ioctl(uffd, UFFDIO_CONTINUE, &cont);
+	show_field("CONTINUE on anonymous memory", r, cont.mapped);
+	wp = (struct uffdio_writeprotect){{anon, PG},
+					  UFFDIO_WRITEPROTECT_MODE_WP};
+	show("WRITEPROTECT without WP mode",
+	     ioctl(uffd, UFFDIO_WRITEPROTECT, &wp));
 }
 
 static void monitor(int sock)
@@ -128,7 +184,48 @@ static void monitor(int sock)
 	show("an unknown ioctl", ioctl(uffd, _IOWR(0xaa, 0x3f, __u64), &field));
 	tell(sock, 'c'); /* the other process checks its pages */
 	hear(sock);
+	shared_memory(uffd, sock, base);
 	close(uffd);
+}
+
+static void *touch_page(void *p);
+
+static void *write_page(void *p)
+{
+	*(volatile char *)p = 'W';
+	return NULL;
+}
+
+/* Its side of shared_memory(): a memfd whose page 0 the file has. */
+static void faulting_shared(int sock)
+{
+	int mfd = memfd_create("uffdemu-remote", MFD_CLOEXEC);
+	uint64_t shm;
+	pthread_t t;
+	void *seen;
+	char *p;
+
+	if (mfd < 0 || ftruncate(mfd, 2 * PG) || pwrite(mfd, "m", 1, 0) != 1)
+		die("memfd");
+	p = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	if (p == MAP_FAILED)
+		die("mmap");
+	close(mfd);
+	shm = (uintptr_t)p;
+	if (write(sock, &shm, sizeof(shm)) != sizeof(shm))
+		die("write shm");
+	hear(sock);
+	pthread_create(&t, NULL, touch_page, p);
+	pthread_join(t, &seen);
+	say("faulting process: its shared page 0 reads '%c'\n",
+	    (int)(uintptr_t)seen);
+	tell(sock, 'w');
+	hear(sock);
+	pthread_create(&t, NULL, write_page, p);
+	pthread_join(t, NULL);
+	say("faulting process: its write went through, page 0 reads '%c'\n",
+	    p[0]);
+	tell(sock, 'd');
 }
 
 static void *touch_page(void *p)
@@ -174,6 +271,7 @@ int main(void)
 	    mem[PG], mem[2 * PG], mem[3 * PG], mem[4 * PG],
 	    mem[(AREA_PAGES - 1) * PG], mem[5 * PG]);
 	tell(sv[0], 'k');
+	faulting_shared(sv[0]);
 	if (waitpid(pid, &status, 0) != pid)
 		die("waitpid");
 	say("faulting process: the monitor exited %d\n", WEXITSTATUS(status));
