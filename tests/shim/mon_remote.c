@@ -84,15 +84,14 @@ static void shared_memory(int uffd, int sock, uint64_t anon)
 		{shm, PG}, UFFDIO_CONTINUE_MODE_WP, 0x7777};
 	r = ioctl(uffd, UFFDIO_CONTINUE, &cont);
 	show_field("CONTINUE(WP)", r, cont.mapped);
-	if (hear(sock) != 'w')
-		die("the reader");
-	tell(sock, 'w'); /* it writes page 0, now write-protected */
+	tell(sock, 'p'); /* printed: it may print, then write page 0 */
 	msg = uffd_next(uffd);
 	say("  event %x flags %llx page %llu\n", msg.event,
 	    (unsigned long long)msg.arg.pagefault.flags,
 	    (unsigned long long)(msg.arg.pagefault.address - shm) / PG);
 	wp = (struct uffdio_writeprotect){{shm, PG}, 0};
 	show("WRITEPROTECT(0)", ioctl(uffd, UFFDIO_WRITEPROTECT, &wp));
+	tell(sock, 'p');
 	if (hear(sock) != 'd')
 		die("the writer");
 	cont = (struct uffdio_continue){{anon, PG}, 0, 0x7777};
@@ -159,6 +158,7 @@ static void monitor(int sock)
 	show_field("COPY, mode 4", r, field);
 	r = copy(uffd, base, (uintptr_t)src, PG, 0, &field);
 	show_field("COPY page 0", r, field);
+	tell(sock, 'p');
 	if (hear(sock) != 'd')
 		die("the toucher");
 	r = copy(uffd, base, (uintptr_t)src, PG, 0, &field);
@@ -217,12 +217,12 @@ static void faulting_shared(int sock)
 	hear(sock);
 	pthread_create(&t, NULL, touch_page, p);
 	pthread_join(t, &seen);
+	hear(sock); /* the monitor's line first */
 	say("faulting process: its shared page 0 reads '%c'\n",
 	    (int)(uintptr_t)seen);
-	tell(sock, 'w');
-	hear(sock);
 	pthread_create(&t, NULL, write_page, p);
 	pthread_join(t, NULL);
+	hear(sock);
 	say("faulting process: its write went through, page 0 reads '%c'\n",
 	    p[0]);
 	tell(sock, 'd');
@@ -263,6 +263,7 @@ int main(void)
 	hear(sv[0]);
 	pthread_create(&t, NULL, touch_page, mem);
 	pthread_join(t, &seen);
+	hear(sv[0]); /* the monitor's line first */
 	say("faulting process: page 0 reads '%c'\n", (int)(uintptr_t)seen);
 	tell(sv[0], 'd');
 	hear(sv[0]);
