@@ -181,4 +181,28 @@ static inline int recv_fd(int sock)
 	return fd;
 }
 
+/*
+ * Starts a server process running serve() on its end of a new socket
+ * pair; *sock gets this end.
+ */
+static inline pid_t start_server(void (*serve)(int sock), int *sock)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		die("socketpair");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		close(sv[0]);
+		serve(sv[1]);
+		_exit(0);
+	}
+	close(sv[1]);
+	*sock = sv[0];
+	return pid;
+}
+
 #endif /* UFFDEMU_TESTS_SHIM_MON_H */

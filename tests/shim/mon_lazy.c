@@ -95,30 +95,6 @@ static void serve(int sock, int image)
 	close(uffd);
 }
 
-/*
- * Starts a server process running serve() on its end of a new socket
- * pair; *sock gets this end.
- */
-static pid_t start_server(void (*serve)(int sock), int *sock)
-{
-	int sv[2];
-	pid_t pid;
-
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
-		die("socketpair");
-	pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (pid == 0) {
-		close(sv[0]);
-		serve(sv[1]);
-		_exit(0);
-	}
-	close(sv[1]);
-	*sock = sv[0];
-	return pid;
-}
-
 static int image_fd;
 
 static void serve_image(int sock)

@@ -235,44 +235,34 @@ static void *touch_page(void *p)
 
 int main(void)
 {
-	int sv[2], uffd, status;
+	int sock, uffd, status;
 	uint64_t base;
 	pthread_t t;
 	void *seen;
 	char *mem;
 	pid_t pid;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
-		die("socketpair");
-	pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (pid == 0) {
-		close(sv[0]);
-		monitor(sv[1]);
-		_exit(0);
-	}
-	close(sv[1]);
+	pid = start_server(monitor, &sock);
 	uffd = uffd_create(O_CLOEXEC | O_NONBLOCK);
 	mem = map_pages(AREA_PAGES);
-	send_fd(sv[0], uffd);
+	send_fd(sock, uffd);
 	close(uffd);
 	base = (uintptr_t)mem;
-	if (write(sv[0], &base, sizeof(base)) != sizeof(base))
+	if (write(sock, &base, sizeof(base)) != sizeof(base))
 		die("write base");
-	hear(sv[0]);
+	hear(sock);
 	pthread_create(&t, NULL, touch_page, mem);
 	pthread_join(t, &seen);
-	hear(sv[0]); /* the monitor's line first */
+	hear(sock); /* the monitor's line first */
 	say("faulting process: page 0 reads '%c'\n", (int)(uintptr_t)seen);
-	tell(sv[0], 'd');
-	hear(sv[0]);
+	tell(sock, 'd');
+	hear(sock);
 	say("faulting process: pages 1 to 4 read %d %d %d %d, the last "
 	    "of 8 MiB %d, page 5 %d\n",
 	    mem[PG], mem[2 * PG], mem[3 * PG], mem[4 * PG],
 	    mem[(AREA_PAGES - 1) * PG], mem[5 * PG]);
-	tell(sv[0], 'k');
-	faulting_shared(sv[0]);
+	tell(sock, 'k');
+	faulting_shared(sock);
 	if (waitpid(pid, &status, 0) != pid)
 		die("waitpid");
 	say("faulting process: the monitor exited %d\n", WEXITSTATUS(status));
