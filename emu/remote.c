@@ -271,8 +271,10 @@ static int64_t serve_hello(struct conn *c, const struct request *q,
 	if (!ctx || atomic_load(&ctx->state) == CTX_RELEASED ||
 	    !holds(fds[0], ctx))
 		return -EBADF;
+	/* Sealed, so that no holder can shrink it under this process. */
 	if (fds[1] < 0 || fstat(fds[1], &st) != 0 ||
-	    (size_t)st.st_size != REMOTE_BUF)
+	    (size_t)st.st_size != REMOTE_BUF ||
+	    !(fcntl(fds[1], F_GET_SEALS) & F_SEAL_SHRINK))
 		return -EINVAL;
 	buf = mmap(NULL, REMOTE_BUF, PROT_READ | PROT_WRITE, MAP_SHARED, fds[1],
 		   0);
@@ -725,8 +727,9 @@ static int hello(struct remote *r, int fd)
 	socket_name(&a, &len, r->pid);
 	if (!rep || sock < 0 || connect(sock, (struct sockaddr *)&a, len) != 0)
 		goto out;
-	mfd = memfd_create("uffdemu-remote", MFD_CLOEXEC);
-	if (mfd < 0 || ftruncate(mfd, REMOTE_BUF) != 0)
+	mfd = memfd_create("uffdemu-remote", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd < 0 || ftruncate(mfd, REMOTE_BUF) != 0 ||
+	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL))
 		goto out;
 	buf = mmap(NULL, REMOTE_BUF, PROT_READ | PROT_WRITE, MAP_SHARED, mfd,
 		   0);

@@ -3,9 +3,10 @@
  * The service a faulting process offers to monitors in other processes,
  * against a client that does not play by the rules: short packets,
  * requests before the greeting, a greeting with somebody else's
- * descriptor or without a buffer, unknown requests, a COPY that claims
- * more than its buffer holds.  Each gets an error (or the connection is
- * dropped), and the faulting process's userfaultfd goes on working.
+ * descriptor, without a buffer or with one it could shrink, unknown
+ * requests, a COPY that claims more than its buffer holds.  Each gets an error
+ * (or the connection is dropped), and the faulting process's userfaultfd goes
+ * on working.
  */
 #include <check.h>
 #include <errno.h>
@@ -117,6 +118,13 @@ static int hostile(int sock, pid_t victim, unsigned int slot)
 	if (ask(s, &q, sizeof(q), uffd, mfd) != -EBADF)
 		return 18; /* the descriptor of another slot */
 	q.slot = slot;
+	if (ask(s, &q, sizeof(q), uffd, mfd) != -EINVAL)
+		return 25; /* a buffer it could shrink */
+	close(mfd);
+	mfd = memfd_create("hostile", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (ftruncate(mfd, REMOTE_BUF) ||
+	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW))
+		return 26;
 	if (ask(s, &q, sizeof(q), uffd, mfd) != 0)
 		return 19;
 	if (ask(s, &q, sizeof(q), uffd, mfd) != -EINVAL)
