@@ -120,9 +120,8 @@ static void deliver_fork(struct uffd_ctx *ctx, int sock)
 		}
 		install_close_fd(fd);
 	}
-	/* The child may go on. */
-	if (write(sock, "g", 1) < 0)
-		return;
+	/* The child may go on (unless it is gone: no SIGPIPE then). */
+	send(sock, "g", 1, MSG_NOSIGNAL);
 }
 
 static void fork_parent(void)
@@ -153,14 +152,24 @@ static void child_context(struct uffd_ctx *parent, int sock)
 	int fd;
 
 	ctx = ctx_make(parent->flags, &fd, (unsigned int)parent->slot);
-	if (ctx) {
-		msgq_initialize(ctx, parent->features);
-		remote_export(ctx);
-		remote_send(sock, "f", 1, &fd, 1);
-		fdtab_clear(fd);
-		close(fd);
-		ctx_put(ctx);
+	if (!ctx) {
+		/* No context: the pages go back to ordinary memory. */
+		struct mm_reg r;
+
+		mm_lock();
+		for (uintptr_t a = 0;
+		     reg_next(a, UINTPTR_MAX, (unsigned int)parent->slot, &r);
+		     a = r.end)
+			mm_unregister(r.start, r.end);
+		mm_unlock();
+		return;
 	}
+	msgq_initialize(ctx, parent->features);
+	remote_export(ctx);
+	remote_send(sock, "f", 1, &fd, 1);
+	fdtab_clear(fd);
+	close(fd);
+	ctx_put(ctx);
 	while (read(sock, &b, 1) < 0 && errno == EINTR)
 		;
 }
