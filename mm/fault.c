@@ -113,7 +113,7 @@ static bool shared_fault(uintptr_t addr, bool write, uint32_t entry, void *uc)
 	uintptr_t page = addr & PAGE_MASK, from = page, to = page + PAGE_SIZE;
 	unsigned char cached[FAULT_AROUND_PAGES];
 	bool around = !write && !(entry & (PS_MODE_MINOR | PS_MODE_WP));
-	bool in_file;
+	bool in_file, busy;
 
 	retry_addr = 0;
 	if (around)
@@ -121,11 +121,13 @@ static bool shared_fault(uintptr_t addr, bool write, uint32_t entry, void *uc)
 	if (mincore((void *)from, to - from, cached) != 0)
 		return false;
 	in_file = cached[(page - from) >> PAGE_SHIFT] & 1;
-	if (install_shared_busy()) {
+	busy = install_shared_busy();
+	if (in_file && busy) {
 		sched_yield();
 		return true;
 	}
-	if (around)
+	/* Neighbours being installed may not be whole yet: none then. */
+	if (around && !busy)
 		emu_fault_map(from, to, cached, entry & vma_bits, true);
 	if (in_file && (entry & PS_MODE_MINOR))
 		return emu_fault(addr, write, FAULT_MINOR, uc);
