@@ -322,7 +322,9 @@ int install_zero(uintptr_t dst, size_t len, unsigned int prot,
  * contents are whole: they wait while an install is in progress.
  * Limitation: another process that reads the page during the copy may see
  * part of the new contents, where the kernel adds the page to the file
- * once it is full.
+ * once it is full; and a page another process adds to the file between
+ * the check that the file lacks it and the copy is overwritten, where the
+ * kernel fails EEXIST.
  */
 static _Atomic int shared_installs;
 
