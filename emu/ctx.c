@@ -65,6 +65,18 @@ static void fork_prepare(void)
 {
 	struct mm_reg r;
 
+	/*
+	 * The child inherits every descriptor: each context is on its way
+	 * there, and may be used from there.
+	 */
+	for (unsigned int s = 1; s < CTX_SLOTS; s++) {
+		struct uffd_ctx *ctx = slots[s];
+
+		if (ctx && !ctx->foreign &&
+		    atomic_load(&ctx->state) != CTX_RELEASED &&
+		    atomic_load(&ctx->users) > 0)
+			remote_export(ctx);
+	}
 	mm_lock();
 	n_forking = 0;
 	for (unsigned int s = 1; s < CTX_SLOTS && n_forking < FORK_MAX; s++) {
@@ -178,10 +190,8 @@ static void child_context(struct uffd_ctx *parent, int sock)
  * The child of a fork keeps none of the parent's registrations, like the
  * kernel without UFFD_FEATURE_EVENT_FORK: its missing pages become ordinary
  * memory.  Those of a context with it stay, owned by the child's context.
- * Descriptors it inherited still name the parent's contexts.
- * Limitation: in the child, such a descriptor does not reach the parent's
- * context: read() finds no message and the memory ioctls fail ESRCH, as if
- * the parent's address space were gone.
+ * Descriptors it inherited still name the parent's contexts, and reach
+ * them as another process's contexts (remote_inherit()).
  */
 static void fork_child(void)
 {

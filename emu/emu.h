@@ -171,6 +171,7 @@ bool events_keep_on_remap(unsigned int slot);
 void remote_export(struct uffd_ctx *ctx);
 void remote_forward(struct remote *r);
 bool remote_adopt(int fd);
+bool remote_inherit(int fd, struct fd_entry *e);
 void remote_get(struct remote *r);
 void remote_put(struct remote *r);
 ssize_t remote_read(struct remote *r, int fd, const struct iovec *iov,

@@ -77,6 +77,19 @@ API int uffdemu_open(const char *path, int flags, mode_t mode)
 	return fd;
 }
 
+/*
+ * fd's table entry.  A fork child's inherited descriptor of the parent's
+ * context becomes one of another process's context here, on first use.
+ */
+static bool entry_get(int fd, struct fd_entry *e)
+{
+	if (!fdtab_get(fd, e))
+		return false;
+	if (e->kind == FD_UFFD && e->ctx->foreign)
+		remote_inherit(fd, e);
+	return true;
+}
+
 static int dev_ioctl(int fd, unsigned long request, void *arg)
 {
 	switch (request) {
@@ -102,7 +115,7 @@ API int uffdemu_ioctl(int fd, unsigned long request, void *arg)
 	struct fd_entry e;
 	int r;
 
-	if (!fdtab_get(fd, &e))
+	if (!entry_get(fd, &e))
 		return ioctl(fd, request, arg);
 	if (e.kind == FD_DEV)
 		return dev_ioctl(fd, request, arg);
@@ -126,7 +139,7 @@ API ssize_t uffdemu_readv(int fd, const struct iovec *iov, int iovcnt)
 	struct fd_entry e;
 	ssize_t r;
 
-	if (!fdtab_get(fd, &e))
+	if (!entry_get(fd, &e))
 		return readv(fd, iov, iovcnt);
 	if (e.kind == FD_DEV)
 		return fail(EINVAL);
@@ -305,7 +318,7 @@ static int poll_emulated(struct pollfd *fds, nfds_t nfds, int *others)
 	for (nfds_t i = 0; i < nfds; i++) {
 		struct fd_entry e;
 
-		if (!fdtab_get(fds[i].fd, &e) || e.kind != FD_UFFD) {
+		if (!entry_get(fds[i].fd, &e) || e.kind != FD_UFFD) {
 			*others += fds[i].fd >= 0;
 			continue;
 		}
@@ -647,7 +660,7 @@ API int uffdemu_fdinfo(int fd, char *buf, size_t len)
 	struct fd_entry e;
 	int n;
 
-	if (!fdtab_get(fd, &e) || e.kind == FD_DEV)
+	if (!entry_get(fd, &e) || e.kind == FD_DEV)
 		return fail(EBADF);
 	n = e.kind == FD_REMOTE ? remote_fdinfo(e.remote, buf, len)
 				: msgq_fdinfo(e.ctx, buf, len);

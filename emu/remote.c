@@ -27,10 +27,15 @@
  *   has closed its own or died.  A descriptor on its way (sent and not yet
  *   received) holds a reference for a while too.
  *
+ * A fork child's inherited descriptors are copies on their way too, and
+ * become another process's contexts at their first use there.
+ *
  * Limitation: both processes must be in one network namespace (the
  * socket's name is abstract), and the monitor must use the emulator for
  * the descriptor (the shim, or uffdemu_recvmsg()).  A descriptor still on
- * its way after REMOTE_INFLIGHT_S seconds no longer keeps its context.
+ * its way (sent and not received, or inherited and not used) after
+ * REMOTE_INFLIGHT_S seconds no longer keeps its context, where the kernel
+ * keeps it until that copy is closed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -901,6 +906,55 @@ bool remote_adopt(int fd)
 	remotes = r;
 	pthread_mutex_unlock(&remotes_lock);
 	fdtab_set(fd, FD_REMOTE, r);
+	return true;
+}
+
+/*
+ * An inherited descriptor of the parent's context, in a fork child: from
+ * now on another process's context, connected to on first use.  Returns
+ * whether fd's entry (in *e too) is now that.
+ */
+bool remote_inherit(int fd, struct fd_entry *e)
+{
+	struct uffd_ctx *parent = e->ctx;
+	struct fd_entry now;
+	struct remote *r;
+
+	pthread_once(&fork_once, fork_handlers);
+	pthread_mutex_lock(&remotes_lock);
+	if (!fdtab_get(fd, &now) || now.kind != FD_UFFD || now.ctx != parent) {
+		/* Another thread did it meanwhile. */
+		pthread_mutex_unlock(&remotes_lock);
+		*e = now;
+		return now.kind == FD_REMOTE;
+	}
+	for (r = remotes; r; r = r->next)
+		if (r->pid == parent->pid &&
+		    r->slot == (unsigned int)parent->slot)
+			break;
+	if (!r) {
+		r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (r == MAP_FAILED) {
+			pthread_mutex_unlock(&remotes_lock);
+			return false;
+		}
+		memset(r, 0, sizeof(*r));
+		r->sock = r->msgfd = -1;
+		r->pid = parent->pid;
+		r->slot = (unsigned int)parent->slot;
+		pthread_mutex_init(&r->lock, NULL);
+		r->next = remotes;
+		remotes = r;
+	}
+	remote_get(r);
+	fdtab_set(fd, FD_REMOTE, r);
+	pthread_mutex_unlock(&remotes_lock);
+	/* The entry held a reference to the copy of the parent's context. */
+	ctx_put(parent);
+	e->kind = FD_REMOTE;
+	e->ctx = NULL;
+	e->remote = r;
 	return true;
 }
 

@@ -16,7 +16,7 @@
 #define REMOTE_ARG        64
 #define REMOTE_BUF        (4UL << 20) /* COPY's source, per connection */
 #define REMOTE_CONNS      64
-#define REMOTE_INFLIGHT   64
+#define REMOTE_INFLIGHT   256
 #define REMOTE_INFLIGHT_S 60
 
 enum remote_op {

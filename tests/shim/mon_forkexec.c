@@ -3,8 +3,10 @@
  * A monitor that forks and execs while its userfaultfd is live.  The
  * children must not break: /bin/true and a shell run, a forked child sees
  * the parent's registered pages as ordinary memory (as the kernel does
- * without UFFD_FEATURE_EVENT_FORK), and children that create their own
- * userfaultfd, after fork and after exec, monitor their own faults.
+ * without UFFD_FEATURE_EVENT_FORK), children that create their own
+ * userfaultfd, after fork and after exec, monitor their own faults, and a
+ * forked child can serve the parent's faults with the descriptor it
+ * inherited.
  */
 #include "mon.h"
 
@@ -133,6 +135,20 @@ int main(int argc, char **argv)
 		say("parent: page %d reads '%c'\n", i, c);
 	}
 	pthread_join(thread, NULL);
+
+	/* A forked child serves the parent's faults with the inherited fd. */
+	m.area = map_pages(1);
+	uffd_register(m.uffd, m.area, PG);
+	pid = fork();
+	if (pid == 0) {
+		struct mon k = {m.uffd, m.area, "forked child, as the parent's",
+				1};
+
+		monitor(&k);
+		_exit(0);
+	}
+	say("parent: its new page reads '%c'\n", m.area[0]);
+	wait_child("the child serving it", pid);
 	close(m.uffd);
 	return 0;
 }
