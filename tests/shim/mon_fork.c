@@ -17,6 +17,7 @@ static char *area;
 static int fds[4];
 static int nfds = 1;
 static int forks_seen;
+static int forking; /* 1 from just before the first fork */
 
 static void serve(struct uffd_msg *m, int k)
 {
@@ -27,6 +28,16 @@ static void serve(struct uffd_msg *m, int k)
 	    page, k);
 	if (uffd_copy_byte(fds[k], m->arg.pagefault.address, 'a' + k) != 0)
 		die("UFFDIO_COPY");
+}
+
+/* The parent's page 3, which no one touches: EAGAIN while memory changes. */
+static void zero_page_3(const char *when)
+{
+	struct uffdio_zeropage z = {{(unsigned long)area + 3 * PG, PG}, 0, 0};
+	long r = ioctl(fds[0], UFFDIO_ZEROPAGE, &z);
+
+	say("monitor: ZEROPAGE %s: %ld%s%s\n", when, r, r ? " " : "",
+	    r ? errno_name(errno) : "");
 }
 
 static void *monitor(void *arg)
@@ -44,6 +55,11 @@ static void *monitor(void *arg)
 			die("poll");
 		}
 		for (int k = 0; k < nfds; k++) {
+			if (k == 0 && p[0].revents &&
+			    __atomic_load_n(&forking, __ATOMIC_ACQUIRE) == 1) {
+				zero_page_3("while the FORK message is unread");
+				__atomic_store_n(&forking, 2, __ATOMIC_RELEASE);
+			}
 			if (!p[k].revents ||
 			    read(fds[k], &m, sizeof(m)) != sizeof(m))
 				continue;
@@ -107,6 +123,7 @@ int main(void)
 	pthread_create(&t, NULL, monitor, NULL);
 	if (pipe(go))
 		die("pipe");
+	__atomic_store_n(&forking, 1, __ATOMIC_RELEASE);
 	pid = fork();
 	if (pid < 0)
 		die("fork");
