@@ -2,8 +2,9 @@
 /*
  * UFFD_FEATURE_EVENT_FORK: the monitor learns of each fork from a FORK
  * message whose descriptor serves the child's faults.  The child's pages
- * stay registered and missing, and the parent's own faults still come on
- * its own descriptor.  A grandchild forked by the child reaches the monitor
+ * stay registered and missing, the parent's context refuses fills with
+ * EAGAIN while the message is unread, and the parent's own faults still
+ * come on its own descriptor.  A grandchild forked by the child reaches the monitor
  * through the child's descriptor in turn.
  */
 #include "mon.h"
