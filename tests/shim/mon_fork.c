@@ -4,8 +4,8 @@
  * message whose descriptor serves the child's faults.  The child's pages
  * stay registered and missing, the parent's context refuses fills with
  * EAGAIN while the message is unread, and the parent's own faults still
- * come on its own descriptor.  A grandchild forked by the child reaches the monitor
- * through the child's descriptor in turn.
+ * come on its own descriptor.  A grandchild forked by the child reaches the
+ * monitor through the child's descriptor in turn.
  */
 #include "mon.h"
 
