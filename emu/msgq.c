@@ -213,12 +213,12 @@ static void set_ready(struct uffd_ctx *ctx, bool new_message)
 	if (ctx->foreign)
 		return;
 	if (ctx->msgfd >= 0 && unread != ctx->msg_level) {
-		ssize_t n = unread ? write(ctx->msgfd, &v, sizeof(v))
-				   : read(ctx->msgfd, &v, sizeof(v));
+		uint64_t level = 1;
+		ssize_t n = unread ? write(ctx->msgfd, &level, sizeof(level))
+				   : read(ctx->msgfd, &level, sizeof(level));
 
-		if (n == sizeof(v))
+		if (n == sizeof(level))
 			ctx->msg_level = unread;
-		v = 1;
 	}
 	if (ready && (!ctx->ready_level || new_message)) {
 		if (write(ctx->evfd, &v, sizeof(v)) < 0)
@@ -403,9 +403,9 @@ static bool still_faulting(uint32_t entry, enum fault_kind kind)
 	case FAULT_MINOR:
 		return (entry & PS_MODE_MINOR) && ps_hidden(entry);
 	case FAULT_MISSING:
-		break;
+		return (entry & PS_MODE_MISSING) && ps_hidden(entry);
 	}
-	return (entry & PS_MODE_MISSING) && ps_hidden(entry);
+	return false;
 }
 
 static bool fault_wait(uintptr_t addr, bool write, enum fault_kind kind,

@@ -139,6 +139,9 @@ static bool shared_fault(uintptr_t addr, bool write, uint32_t entry, void *uc)
 		}
 		return emu_fault(addr, write, FAULT_MISSING, uc);
 	}
+	/* Fault-around has mapped it already when the file has it. */
+	if (in_file && around)
+		return true;
 	/* In the file, or to be allocated in MINOR mode alone. */
 	cached[0] = 1;
 	emu_fault_map(page, page + PAGE_SIZE, cached, entry & vma_bits, false);
