@@ -233,36 +233,50 @@ static void map_files_path(char *buf, uint64_t start, uint64_t end)
 }
 
 /*
- * Whether the page of shared memory at addr lies at or past the end of its
- * file, where an access raises SIGBUS and a fill fails.  The file is
- * reached through /proc/self/map_files, whose entries only a process with
- * CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN) may open.
- * Limitation: without that capability, or before Linux 6.11 (no
- * PROCMAP_QUERY), the size is not known and every page counts as inside
- * the file.  System calls only: the fault path uses it.
+ * Opens the file mapped at addr with flags, through /proc/self/map_files,
+ * whose entries only a process with CAP_CHECKPOINT_RESTORE (or
+ * CAP_SYS_ADMIN) may open, and says at which offset of it addr's page
+ * lies.  Returns the descriptor or a negative errno; -ENOTTY before Linux
+ * 6.11 (no PROCMAP_QUERY).  System calls only: the fault path uses it.
  */
-bool mm_past_eof(uintptr_t addr)
+int mm_vma_file(uintptr_t addr, int flags, uint64_t *offset)
 {
 	char path[64];
 	struct procmap_query q;
-	struct stat st;
 	int qfd = query_fd_get(), fd;
-	bool past;
 
 	if (qfd < 0)
-		return false;
+		return -ENOTTY;
 	memset(&q, 0, sizeof(q));
 	q.size = sizeof(q);
 	q.query_addr = addr;
 	if (ioctl(qfd, PROCMAP_QUERY, &q) != 0)
-		return false;
+		return -errno;
 	map_files_path(path, q.vma_start, q.vma_end);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*offset = q.vma_offset + ((addr & PAGE_MASK) - q.vma_start);
+	return fd;
+}
+
+/*
+ * Whether the page of shared memory at addr lies at or past the end of its
+ * file, where an access raises SIGBUS and a fill fails.
+ * Limitation: without the capability mm_vma_file() needs, or before Linux
+ * 6.11, the size is not known and every page counts as inside the file.
+ * System calls only: the fault path uses it.
+ */
+bool mm_past_eof(uintptr_t addr)
+{
+	struct stat st;
+	uint64_t offset;
+	int fd = mm_vma_file(addr, O_RDONLY, &offset);
+	bool past;
+
 	if (fd < 0)
 		return false;
-	past = fstat(fd, &st) == 0 &&
-	       q.vma_offset + ((addr & PAGE_MASK) - q.vma_start) >=
-		       (uint64_t)st.st_size;
+	past = fstat(fd, &st) == 0 && offset >= (uint64_t)st.st_size;
 	close(fd);
 	return past;
 }
