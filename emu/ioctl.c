@@ -89,23 +89,28 @@ zero:
 
 /*
  * Whether a mapping can be registered in modes (PS_MODE_*), in the
- * kernel's order of rules: MINOR needs shared memory; then private
- * anonymous memory and shared memory take every mode.
- * Limitation: a memfd or tmpfs file mapped MAP_PRIVATE, and hugetlb
- * memory, are refused with EINVAL, where the kernel registers them.  So is
- * every other mapping when a WP_ASYNC context asks for WP mode alone,
- * where the kernel accepts any memory type, files included.
+ * kernel's order of rules: MINOR needs shared memory (a memfd or tmpfs
+ * file, mapped either way); then private anonymous memory and shared
+ * memory take every mode.
+ * Limitation: hugetlb memory is refused with EINVAL, where the kernel
+ * registers it.  So is every other mapping when a WP_ASYNC context asks
+ * for WP mode alone, where the kernel accepts any memory type, files
+ * included.
  */
 static bool vma_compatible(const struct mm_vma *v, uint32_t modes)
 {
-	if ((modes & PS_MODE_MINOR) && v->type != VMA_SHMEM)
+	bool shmem = v->type == VMA_SHMEM || v->type == VMA_SHMEM_PRIVATE;
+
+	if ((modes & PS_MODE_MINOR) && !shmem)
 		return false;
-	return v->type == VMA_ANON || v->type == VMA_SHMEM;
+	return v->type == VMA_ANON || shmem;
 }
 
 /* The entry bits a registration of v in modes starts from. */
 static uint32_t vma_modes(const struct mm_vma *v, uint32_t modes)
 {
+	if (v->type == VMA_SHMEM_PRIVATE)
+		return modes | PS_SHARED | PS_COW;
 	return modes | (v->type == VMA_SHMEM ? PS_SHARED : 0);
 }
 

@@ -457,9 +457,9 @@ bool emu_fault(uintptr_t addr, bool write, enum fault_kind kind, void *ucontext)
  * kernel and stays as it is.
  */
 void emu_fault_map(uintptr_t start, uintptr_t end, const unsigned char *cached,
-		   uint32_t want, bool around)
+		   uint32_t want, bool around, bool write)
 {
-	const uint32_t same = PS_CTX_MASK | PS_MODES | PS_PROTS | PS_SHARED;
+	const uint32_t same = PS_CTX_MASK | PS_MODES | PS_PROTS | PS_KIND;
 	const uint32_t skip = PS_BUSY | PS_POISON | (around ? PS_WP : 0);
 
 	wq_lock_in_handler();
@@ -474,16 +474,24 @@ void emu_fault_map(uintptr_t start, uintptr_t end, const unsigned char *cached,
 				   e & PS_HIDDEN_PROT) != 0)
 			continue;
 		pagestate_set(page, (e | PS_PRESENT) & ~PS_HIDDEN_PROT);
+		/* In a MAP_PRIVATE mapping the write makes its private copy. */
+		if (write && (e & PS_COW))
+			continue;
 		/*
 		 * Mapped now, by a write where the page may be written: the
 		 * system's read fault would map the unregistered neighbours
 		 * of the real mapping too (fault-around), where the kernel's
 		 * registered mapping ends at the registration.
-		 * Limitation: a read-only mapping is mapped by a read.
+		 * A MAP_PRIVATE mapping is mapped by a read, which maps the
+		 * file's page and makes no private copy.
+		 * Limitation: a read-only mapping, and a MAP_PRIVATE one, is
+		 * mapped by a read, so the system may map unregistered
+		 * neighbours around it.
 		 */
 		madvise((void *)page, PAGE_SIZE,
-			page_prot(e) & PROT_WRITE ? MADV_POPULATE_WRITE
-						  : MADV_POPULATE_READ);
+			(page_prot(e) & PROT_WRITE) && !(e & PS_COW)
+				? MADV_POPULATE_WRITE
+				: MADV_POPULATE_READ);
 	}
 	wq_unlock_in_handler();
 }

@@ -76,11 +76,14 @@ static bool retry_later(uintptr_t addr)
  * Limitation: the real mapping is not split where a registration begins,
  * so the system's own read fault on an unregistered page of it maps
  * unregistered pages beyond the registration too, where the kernel's
- * mapping ends there.
+ * mapping ends there.  In a MAP_PRIVATE mapping, where a page can be
+ * mapped without a private copy by a read alone, the emulator's own reads
+ * (the fault-around here, a read fault outside MISSING mode, CONTINUE) do
+ * the same.
  */
 #define FAULT_AROUND_PAGES 16
 
-static const uint32_t vma_bits = PS_CTX_MASK | PS_MODES | PS_PROTS | PS_SHARED;
+static const uint32_t vma_bits = PS_CTX_MASK | PS_MODES | PS_PROTS | PS_KIND;
 
 /* The aligned window around page, inside the run of pages like it. */
 static void around_window(uintptr_t page, uint32_t entry, uintptr_t *from,
@@ -128,7 +131,7 @@ static bool shared_fault(uintptr_t addr, bool write, uint32_t entry, void *uc)
 	}
 	/* Neighbours being installed may not be whole yet: none then. */
 	if (around && !busy)
-		emu_fault_map(from, to, cached, entry & vma_bits, true);
+		emu_fault_map(from, to, cached, entry & vma_bits, true, false);
 	if (in_file && (entry & PS_MODE_MINOR))
 		return emu_fault(addr, write, FAULT_MINOR, uc);
 	if (!in_file && (entry & PS_MODE_MISSING)) {
@@ -144,7 +147,8 @@ static bool shared_fault(uintptr_t addr, bool write, uint32_t entry, void *uc)
 		return true;
 	/* In the file, or to be allocated in MINOR mode alone. */
 	cached[0] = 1;
-	emu_fault_map(page, page + PAGE_SIZE, cached, entry & vma_bits, false);
+	emu_fault_map(page, page + PAGE_SIZE, cached, entry & vma_bits, false,
+		      write);
 	return true;
 }
 

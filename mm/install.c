@@ -338,13 +338,13 @@ bool install_shared_busy(void)
  * fill maps its pages whatever the protection, so a PROT_NONE range is
  * opened for reading while its pages are mapped.
  */
-static void populate(uintptr_t dst, size_t len, unsigned int prot)
+static void populate(uintptr_t dst, size_t len, unsigned int prot, bool cow)
 {
 	void *p = (void *)dst;
 
-	if (prot & PROT_WRITE) {
+	if ((prot & PROT_WRITE) && !cow) {
 		madvise(p, len, MADV_POPULATE_WRITE);
-	} else if (prot & PROT_READ) {
+	} else if (prot & (PROT_READ | PROT_WRITE)) {
 		madvise(p, len, MADV_POPULATE_READ);
 	} else if (mprotect(p, len, PROT_READ) == 0) {
 		madvise(p, len, MADV_POPULATE_READ);
@@ -355,10 +355,12 @@ static void populate(uintptr_t dst, size_t len, unsigned int prot)
 /*
  * Opens this mapping's view of [dst, dst + len), whose pages the file has:
  * the hidden pages lose their guard or PROT_NONE, and every page gets prot
- * (old_prot is what the mapping has now) and is mapped.
+ * (old_prot is what the mapping has now) and is mapped.  In a mapping made
+ * MAP_PRIVATE (cow) the file's pages are mapped read-only, so that the
+ * first write makes the private copy, as after the kernel's CONTINUE.
  */
 int install_map(uintptr_t dst, size_t len, unsigned int old_prot,
-		unsigned int prot, enum install_hidden hidden)
+		unsigned int prot, enum install_hidden hidden, bool cow)
 {
 	void *p = (void *)dst;
 
@@ -367,7 +369,7 @@ int install_map(uintptr_t dst, size_t len, unsigned int old_prot,
 	if ((hidden == HIDDEN_PROT || prot != old_prot) &&
 	    mprotect(p, len, (int)prot) != 0)
 		return -errno;
-	populate(dst, len, prot);
+	populate(dst, len, prot, cow);
 	return 0;
 }
 
@@ -430,12 +432,120 @@ ssize_t install_shared(uintptr_t dst, const void *src, size_t len,
 	}
 	munmap(alias, len);
 	if (!err && whole)
-		err = install_map(dst, whole, old_prot, prot, hidden);
+		err = install_map(dst, whole, old_prot, prot, hidden, false);
 out:
 	atomic_fetch_sub(&shared_installs, 1);
 	if (err)
 		return err;
 	return whole ? (ssize_t)whole : -EFAULT;
+}
+
+/*
+ * A memfd or tmpfs file mapped MAP_PRIVATE.  A fill makes private copies,
+ * written through /proc/self/mem as into anonymous memory.  Where the file
+ * lacks the page, the system's copy-on-write fault behind that write first
+ * adds a page of zeros to the file; a hole is punched over it afterwards,
+ * so that the file ends as it was, as after the kernel's fill, which never
+ * touches the file.  Faults on other mappings of the file in this process
+ * wait while that page is there, as during a shared install.
+ * Limitation: other processes may see that page of zeros in the file
+ * meanwhile; data another process writes into it just before the punch
+ * is lost.  Where the file cannot be opened for writing (without
+ * CAP_CHECKPOINT_RESTORE) or is sealed against writes, the page of zeros
+ * stays in the file.
+ */
+#define PRIVATE_CHUNK 64
+
+static const char *zero_source(void)
+{
+	static const char *zeros; /* mm_lock held */
+
+	if (!zeros) {
+		void *p = mmap(NULL, PRIVATE_CHUNK * PAGE_SIZE, PROT_READ,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p != MAP_FAILED)
+			zeros = p;
+	}
+	return zeros;
+}
+
+static bool all_zero(const char *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (buf[i])
+			return false;
+	return true;
+}
+
+/* Takes out of the file the pages of [start, start + len) it had not. */
+static void drop_added(uintptr_t start, size_t len, const unsigned char *cached)
+{
+	static char buf[PAGE_SIZE]; /* mm_lock held */
+	uint64_t offset = 0;
+	int fd = -1;
+
+	for (size_t i = 0; i < len >> PAGE_SHIFT; i++) {
+		off_t at;
+
+		if (cached[i] & 1)
+			continue;
+		if (fd < 0)
+			fd = mm_vma_file(start, O_RDWR, &offset);
+		if (fd < 0)
+			return;
+		at = (off_t)(offset + (i << PAGE_SHIFT));
+		if (pread(fd, buf, PAGE_SIZE, at) == (ssize_t)PAGE_SIZE &&
+		    all_zero(buf, PAGE_SIZE))
+			fallocate(fd,
+				  FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				  at, PAGE_SIZE);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * Fills pages [dst, dst + len) of a MAP_PRIVATE file mapping from src or,
+ * without src, with zeros, as install_copy() does.  A page at or past the
+ * end of the file ends the run (EFAULT when it is the first).
+ * Limitation: a zero-filled page is a private page of zeros, where the
+ * kernel maps the shared zero page.
+ */
+ssize_t install_private(uintptr_t dst, const void *src, size_t len,
+			unsigned int prot, enum install_hidden hidden)
+{
+	unsigned char cached[PRIVATE_CHUNK];
+	size_t done = 0;
+	ssize_t err = 0;
+
+	if (!src && !zero_source())
+		return -ENOMEM;
+	atomic_fetch_add(&shared_installs, 1);
+	while (done < len) {
+		size_t n = len - done;
+		ssize_t r;
+
+		if (n > PRIVATE_CHUNK * PAGE_SIZE)
+			n = PRIVATE_CHUNK * PAGE_SIZE;
+		if (mincore((void *)(dst + done), n, cached) != 0) {
+			err = -errno;
+			break;
+		}
+		r = install_copy(dst + done,
+				 src ? (const char *)src + done : zero_source(),
+				 n, prot, hidden);
+		if (r < 0) {
+			err = r;
+			break;
+		}
+		drop_added(dst + done, (size_t)r, cached);
+		done += (size_t)r;
+		if ((size_t)r < n)
+			break;
+	}
+	atomic_fetch_sub(&shared_installs, 1);
+	return done ? (ssize_t)done : err;
 }
 
 /* vec[i] = 1 where page i of the range is populated. */

@@ -53,6 +53,14 @@
  * its next access is no minor fault, where the kernel reports one.
  */
 #define PS_SHARED       (1U << 27)
+/*
+ * With PS_SHARED: the file is mapped MAP_PRIVATE.  A page is the file's
+ * until it is written, then a private copy; a fill makes a private copy
+ * and leaves the file as it was.
+ */
+#define PS_COW          (1U << 28)
+/* The bits that tell one kind of mapping from another. */
+#define PS_KIND         (PS_SHARED | PS_COW)
 
 #define PS_PROT_SHIFT 19
 
@@ -138,6 +146,7 @@ int mm_vmas(uintptr_t start, uintptr_t end, struct mm_vma *out, int max);
 int mm_vma_flags(const uintptr_t *starts, int n, char (*out)[MM_FLAGS_MAX]);
 bool mm_vma_maywrite(uintptr_t start);
 bool mm_past_eof(uintptr_t addr);
+int mm_vma_file(uintptr_t addr, int flags, uint64_t *offset);
 
 struct mm_reg {
 	uintptr_t start;
@@ -203,7 +212,9 @@ ssize_t install_shared(uintptr_t dst, const void *src, size_t len,
 		       unsigned int old_prot, unsigned int prot,
 		       enum install_hidden hidden);
 int install_map(uintptr_t dst, size_t len, unsigned int old_prot,
-		unsigned int prot, enum install_hidden hidden);
+		unsigned int prot, enum install_hidden hidden, bool cow);
+ssize_t install_private(uintptr_t dst, const void *src, size_t len,
+			unsigned int prot, enum install_hidden hidden);
 int install_populated(uintptr_t start, size_t len, unsigned char *vec);
 int install_mapped(uintptr_t start, size_t len, unsigned char *vec);
 bool install_shared_busy(void);
@@ -244,10 +255,12 @@ bool emu_fault(uintptr_t addr, bool write, enum fault_kind kind,
  * anyone: the page of a fault in MISSING mode alone, with the neighbours
  * the kernel maps around a read fault; or a page the file lacks in MINOR
  * mode alone, which the kernel allocates (cached[] then says 1 for it).
- * Runs in the SIGSEGV handler, as emu_fault() does.
+ * For a write fault in a MAP_PRIVATE mapping the page is only opened: the
+ * write, run again, makes the private copy.  Runs in the SIGSEGV handler,
+ * as emu_fault() does.
  */
 void emu_fault_map(uintptr_t start, uintptr_t end, const unsigned char *cached,
-		   uint32_t want, bool around);
+		   uint32_t want, bool around, bool write);
 
 /*
  * The lock the fault path holds while it resolves an asynchronous

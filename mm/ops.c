@@ -131,7 +131,7 @@ static void drop_missing(uintptr_t start, uintptr_t end)
 	for (uintptr_t a = start; a < end;) {
 		uint32_t e = pagestate_get(a);
 		uintptr_t b = run_end(a, end,
-				      PS_MODES | PS_SHARED | PS_PRESENT |
+				      PS_MODES | PS_KIND | PS_PRESENT |
 					      PS_HIDDEN_PROT | PS_PROTS |
 					      PS_WP | PS_POISON);
 
@@ -284,11 +284,17 @@ static ssize_t fill_run(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 
 	switch (op) {
 	case FILL_COPY:
+		if (before & PS_COW)
+			return install_private(a, src, b - a, page_prot(after),
+					       hidden);
 		if (before & PS_SHARED)
 			return install_shared(a, src, b - a, page_prot(before),
 					      page_prot(after), hidden);
 		return install_copy(a, src, b - a, page_prot(after), hidden);
 	case FILL_ZERO:
+		if (before & PS_COW)
+			return install_private(a, NULL, b - a, page_prot(after),
+					       hidden);
 		if (before & PS_SHARED)
 			return install_shared(a, NULL, b - a, page_prot(before),
 					      page_prot(after), hidden);
@@ -296,7 +302,7 @@ static ssize_t fill_run(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 			       ?: (ssize_t)(b - a);
 	case FILL_CONTINUE:
 		return install_map(a, b - a, page_prot(before),
-				   page_prot(after), hidden)
+				   page_prot(after), hidden, before & PS_COW)
 			       ?: (ssize_t)(b - a);
 	case FILL_POISON:
 		if (hidden == HIDDEN_NONE) {
@@ -314,14 +320,10 @@ static ssize_t fill_run(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 #define FILL_CHUNK 256
 
 /*
- * The end of the run of fillable pages from a, below b, which agree in
- * their entries.  Pages in MISSING mode say in their entry whether they
- * are populated; for others the system is asked, for the run at once.
- */
-/*
  * fillable_end() for shared memory, where the file may have a page this
  * mapping has not mapped.  COPY and ZEROPAGE need the file to lack the
- * page, and replace a marker; POISON needs only this mapping to lack it, inside
+ * page, and replace a marker, or, in a MAP_PRIVATE mapping, need this
+ * mapping to lack it; POISON needs only this mapping to lack it, inside
  * the file (EFAULT); CONTINUE needs the file to have it (EFAULT, EINVAL past
  * its end) and this mapping to lack it (EEXIST).
  */
@@ -349,8 +351,22 @@ static ssize_t shared_fillable_end(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 		switch (op) {
 		case FILL_COPY:
 		case FILL_ZERO:
-			/* Both replace markers, as the kernel's shmem fill. */
-			ok = !cached[n];
+			/*
+			 * A private copy needs only this mapping to lack the
+			 * page, and only COPY replaces a marker, as for
+			 * anonymous memory; past the end of the file the
+			 * install fails.  A shared page needs the file to
+			 * lack it, and both replace markers, as the kernel's
+			 * shmem fill.
+			 */
+			if (e & PS_COW) {
+				ok = !mapped[n] && fillable(op, e, false);
+				/* The end of the file is checked first. */
+				if (!ok && n == 0 && !mapped[n] &&
+				    mm_past_eof(a))
+					return -EFAULT;
+			} else
+				ok = !cached[n];
 			break;
 		case FILL_POISON:
 			ok = !mapped[n] && !(e & (PS_POISON | PS_WP));
@@ -375,6 +391,11 @@ static ssize_t shared_fillable_end(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 	return (ssize_t)(a + n * PAGE_SIZE);
 }
 
+/*
+ * The end of the run of fillable pages from a, below b, which agree in
+ * their entries.  Pages in MISSING mode say in their entry whether they
+ * are populated; for others the system is asked, for the run at once.
+ */
 static ssize_t fillable_end(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 			    uint32_t e)
 {
@@ -408,7 +429,7 @@ ssize_t mm_fill(enum mm_fill_op op, uintptr_t dst, const char *src, size_t len,
 		bool wp, mm_publish_fn *publish, void *arg)
 {
 	const uint32_t same = PS_PRESENT | PS_HIDDEN_PROT | PS_PROTS | PS_WP |
-			      PS_POISON | PS_MODES | PS_SHARED;
+			      PS_POISON | PS_MODES | PS_KIND;
 	uintptr_t end = dst + len, a = dst;
 
 	while (a < end) {
@@ -648,7 +669,7 @@ int mm_discard(uintptr_t start, uintptr_t end)
 		uintptr_t b = run_end(a, end,
 				      PS_CTX_MASK | PS_MODES | PS_PROTS |
 					      PS_PRESENT | PS_WP | PS_POISON |
-					      PS_HIDDEN_PROT | PS_SHARED);
+					      PS_HIDDEN_PROT | PS_KIND);
 		uint32_t lost = PS_PRESENT | (e & PS_SHARED ? 0 : PS_WP);
 		uint32_t after = e & ~lost;
 		bool by_prot;

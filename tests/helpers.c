@@ -41,6 +41,7 @@ static struct {
 	uint64_t base;
 	uint64_t len;
 	enum mem_type mem;
+	int fd; /* the memfd of a MEM_SHMEM_PRIVATE area */
 } mem_areas[MAX_MEM_AREAS];
 static int n_mem_areas;
 
@@ -58,8 +59,10 @@ char *map_mem(enum mem_type m, size_t pages, int prot)
 		flags = m == MEM_SHMEM ? MAP_SHARED : MAP_PRIVATE;
 	}
 	p = mmap(NULL, pages * PG, prot, flags, fd, 0);
-	if (fd >= 0)
+	if (fd >= 0 && m != MEM_SHMEM_PRIVATE) {
 		close(fd);
+		fd = -1;
+	}
 	if (p == MAP_FAILED)
 		scenario_abort("mmap of fresh pages failed");
 	if (n_mem_areas == MAX_MEM_AREAS)
@@ -67,18 +70,37 @@ char *map_mem(enum mem_type m, size_t pages, int prot)
 	mem_areas[n_mem_areas].base = u64p(p);
 	mem_areas[n_mem_areas].len = pages * PG;
 	mem_areas[n_mem_areas].mem = m;
+	mem_areas[n_mem_areas].fd = fd;
 	n_mem_areas++;
 	return p;
 }
 
 char *map_mem_view(const void *area, size_t pages)
 {
-	void *p =
-		mremap((void *)(uintptr_t)area, 0, pages * PG, MREMAP_MAYMOVE);
+	void *p;
 
+	for (int i = 0; i < n_mem_areas; i++) {
+		if (mem_areas[i].base != u64p(area) || mem_areas[i].fd < 0)
+			continue;
+		p = mmap(NULL, pages * PG, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 mem_areas[i].fd, 0);
+		if (p == MAP_FAILED)
+			scenario_abort("mmap of a shared view failed");
+		return p;
+	}
+	p = mremap((void *)(uintptr_t)area, 0, pages * PG, MREMAP_MAYMOVE);
 	if (p == MAP_FAILED)
 		scenario_abort("mremap of a second view failed");
 	return p;
+}
+
+bool in_file(const void *addr)
+{
+	unsigned char vec = 0;
+
+	if (mincore((void *)(u64p(addr) & ~(uint64_t)(PG - 1)), PG, &vec))
+		scenario_abort("mincore of a view failed");
+	return vec & 1;
 }
 
 enum mem_type mem_of(const void *addr)
@@ -333,8 +355,6 @@ void setup_register(const struct backend *b, struct record *r, int fd,
 {
 	long ret;
 
-	if (mem_of(start) == MEM_SHMEM_PRIVATE)
-		known_rv_rest(r, KNOWN_SHARED_MEMORY, -EINVAL);
 	ret = u_register(b, fd, u64p(start), len, UFFDIO_REGISTER_MODE_MISSING,
 			 NULL);
 	REQUIRE(rec_rv_is(r, "setup.register", ret, 0));

@@ -65,8 +65,12 @@ char *map_mem(enum mem_type m, size_t pages, int prot);
  * A second mapping of the same pages of shared memory (a MEM_SHMEM or
  * MEM_SHARED_ANON area from map_mem()), made before anything registers
  * the area: what the monitor of a shared-memory range writes through.
+ * For a MEM_SHMEM_PRIVATE area it is a MAP_SHARED mapping of its file.
  */
 char *map_mem_view(const void *area, size_t pages);
+
+/* Whether the file behind a shared view (above) has the page at addr. */
+bool in_file(const void *addr);
 
 /* The memory type of the map_mem() area holding addr; MEM_ANON otherwise. */
 enum mem_type mem_of(const void *addr);

@@ -11,10 +11,9 @@ const struct known_difference known_differences[] = {
 	 "(0x1fdef: all of Linux 6.18's but MISSING_HUGETLBFS and "
 	 "MINOR_HUGETLBFS; Linux 6.18 on x86-64 offers 0x1ffff), and "
 	 "requesting another fails EINVAL, as on a kernel without it"},
-	{KNOWN_SHARED_MEMORY,
-	 "REGISTER refuses a memfd or tmpfs file mapped MAP_PRIVATE with "
-	 "EINVAL, where the kernel registers it, and in a WP_ASYNC context "
-	 "WP mode alone on files on disk, which the kernel registers there"},
+	{KNOWN_WP_ASYNC_FILES,
+	 "REGISTER in a WP_ASYNC context refuses WP mode alone on files on "
+	 "disk with EINVAL, where the kernel registers them"},
 	{KNOWN_PLAIN_POLL,
 	 "plain poll(), epoll and select() on an emulated descriptor report "
 	 "it readable (POLLIN) where the kernel reports POLLERR (before "
@@ -25,8 +24,11 @@ const struct known_difference known_differences[] = {
 	 "a read of an unregistered page of shared memory maps the pages the "
 	 "file has around it (fault-around) within the whole real mapping, "
 	 "registered parts excepted, where the kernel's mapping ends at a "
-	 "registration: such pages are found mapped (POISON and CONTINUE fail "
-	 "EEXIST) once registered, where on the kernel they are empty"},
+	 "registration, and so does a read of a registered page of a memfd or "
+	 "tmpfs file mapped MAP_PRIVATE: such pages are found mapped (POISON "
+	 "and CONTINUE fail EEXIST, ZEROPAGE too in a MAP_PRIVATE mapping) "
+	 "once "
+	 "registered, where on the kernel they are empty"},
 	{KNOWN_UNMERGED,
 	 "COPY, ZEROPAGE and POISON fill a range across a place where the "
 	 "kernel keeps two mappings apart that agree in registration, "

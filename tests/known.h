@@ -17,11 +17,11 @@
 #include "record.h"
 
 /* The ids marks use. */
-#define KNOWN_FEATURES      "features"
-#define KNOWN_SHARED_MEMORY "shared-memory"
-#define KNOWN_PLAIN_POLL    "plain-poll"
-#define KNOWN_UNMERGED      "unmerged-mappings"
-#define KNOWN_FAULT_AROUND  "fault-around"
+#define KNOWN_FEATURES       "features"
+#define KNOWN_WP_ASYNC_FILES "wp-async-files"
+#define KNOWN_PLAIN_POLL     "plain-poll"
+#define KNOWN_UNMERGED       "unmerged-mappings"
+#define KNOWN_FAULT_AROUND   "fault-around"
 
 struct known_difference {
 	const char *id;

@@ -304,13 +304,6 @@ static long mode_result(uint64_t mode, enum mem_type mem, uint64_t *ioctls)
 	return (mem == MEM_ANON && (mode & MINOR)) ? -EINVAL : 0;
 }
 
-/* What the emulator, without MAP_PRIVATE shared memory, does. */
-static void mark_emu_register(struct record *r, enum mem_type mem, long kernel)
-{
-	if (!kernel && mem == MEM_SHMEM_PRIVATE)
-		known_rv_rest(r, KNOWN_SHARED_MEMORY, -EINVAL);
-}
-
 /*
  * REGISTER on each memory type in each mode, then a read of a page: only
  * MISSING mode makes it wait for the monitor.
@@ -330,11 +323,10 @@ SCENARIO(reg_mem, CASES(mode_cases), .mems = ALL_MEMS,
 	fill_pattern(src, PG, 3);
 	name_area("A", a, P(4));
 
-	mark_emu_register(r, mem, want);
 	ret = u_register(b, fd, u64p(a), P(4), mode, &ioctls);
 	rec_rv_is(r, "REGISTER", ret, want);
 	if (ret)
-		return; /* as the kernel, or as marked */
+		return; /* as the kernel */
 	rec_hex_is(r, "ioctls", ioctls, want_ioctls);
 
 	t = touch(a + 0x10, TOUCH_READ, 0);

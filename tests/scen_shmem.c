@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Shared memory: a memfd mapped MAP_SHARED and shared anonymous memory.
+ * Shared memory: a memfd mapped MAP_SHARED and shared anonymous memory,
+ * and a memfd mapped MAP_PRIVATE, whose pages are the file's until they
+ * are written or filled.
  * Its pages live in the file, so "missing" means missing from the file,
  * a page the file has but this mapping has not mapped yet is a minor
  * fault, and a page installed through one mapping is seen through every
@@ -26,6 +28,7 @@
 #define WP_FL    UFFD_PAGEFAULT_FLAG_WP
 #define MINOR_FL UFFD_PAGEFAULT_FLAG_MINOR
 #define SHARED   (MEM_BIT(MEM_SHMEM) | MEM_BIT(MEM_SHARED_ANON))
+#define PRIVATE  MEM_BIT(MEM_SHMEM_PRIVATE)
 
 /* The registered area A, its view V and a source page SRC. */
 struct shm {
@@ -589,11 +592,239 @@ SCENARIO(shm_files, CASES(file_cases))
 	rec_int_is(r, "A+1", a[P(1)], 0);
 }
 
+/*
+ * A memfd mapped MAP_PRIVATE, MISSING mode: COPY and ZEROPAGE make private
+ * pages, where the file has the page too, and leave the file as it was.
+ * A page the file has is mapped without a message and follows the file
+ * until A writes it; one it lacks faults.  MADV_REMOVE needs a shared
+ * mapping.
+ */
+SCENARIO(shm_private, .mems = PRIVATE)
+{
+	struct toucher *t;
+	struct shm s;
+	int64_t field;
+
+	shm_init(b, r, &s, mem, 0, 6);
+	s.v[0] = 'v';
+	s.v[P(4)] = 'w';
+	shm_register(b, r, &s, 6, MISSING);
+	rec_rv_is(r, "COPY A+4, in the file only", copy_to(b, &s, 4, 1, &field),
+		  0);
+	rec_int_is(r, "A+4 after COPY", (unsigned char)s.a[P(4) + 9],
+		   (unsigned char)s.src[9]);
+	rec_int_is(r, "V+4 after COPY", s.v[P(4)], 'w');
+
+	rec_int_is(r, "A+0, in the file", s.a[0], 'v');
+	s.v[1] = 'x';
+	rec_int_is(r, "A+0 after a write through V", s.a[1], 'x');
+	s.a[2] = 'p';
+	rec_int_is(r, "V+0 after a write to A+0", s.v[2], 0);
+	s.v[3] = 'y';
+	rec_int_is(r, "A+0 after its write and one through V", s.a[3], 0);
+	rec_no_msg(b, r, s.fd, "no message for A+0");
+
+	t = touch(s.a + P(1) + 9, TOUCH_READ, 0);
+	expect_fault(b, r, s.fd, "A+1", 0, u64p(s.a + P(1)), -1);
+	rec_rv_is(r, "COPY A+1", copy_to(b, &s, 1, 1, &field), 0);
+	rec_touch(r, "T0", t, WAIT_MS, true, (unsigned char)s.src[9]);
+	rec_int_is(r, "the file has page 1", in_file(s.v + P(1)), 0);
+	rec_rv_is(r, "COPY A+0, mapped", copy_to(b, &s, 0, 1, &field), -EEXIST);
+
+	rec_rv_is(r, "ZEROPAGE A+2",
+		  u_zeropage(b, s.fd, u64p(s.a + P(2)), PG, 0, &field), 0);
+	rec_int_is(r, "A+2 after ZEROPAGE", s.a[P(2)], 0);
+	s.a[P(2) + 1] = 'z';
+	rec_int_is(r, "A+2 after a write", s.a[P(2) + 1], 'z');
+	rec_int_is(r, "the file has page 2", in_file(s.v + P(2)), 0);
+	rec_rv_is(r, "COPY A+3..A+5", copy_to(b, &s, 3, 2, &field), -EAGAIN);
+	rec_int_is(r, "COPY A+3..A+5.field", field, P(1));
+	rec_int_is(r, "the file has page 3", in_file(s.v + P(3)), 0);
+
+	t = touch(s.a + P(5), TOUCH_WRITE, 'W');
+	expect_fault(b, r, s.fd, "A+5", WRITE_FL, u64p(s.a + P(5)), -1);
+	rec_rv_is(r, "ZEROPAGE A+5",
+		  u_zeropage(b, s.fd, u64p(s.a + P(5)), PG, 0, NULL), 0);
+	rec_touch(r, "T1", t, WAIT_MS, true, 'W');
+	rec_int_is(r, "the file has page 5", in_file(s.v + P(5)), 0);
+	rec_rv(r, "MADV_REMOVE A+1",
+	       rv(b->madvise(s.a + P(1), PG, MADV_REMOVE)));
+	rec_int_is(r, "A+1 after MADV_REMOVE", (unsigned char)s.a[P(1) + 9],
+		   (unsigned char)s.src[9]);
+	rec_no_msg(b, r, s.fd, "at the end");
+}
+
+/*
+ * MINOR mode on a MAP_PRIVATE memfd: reads and writes of a page the file
+ * has are minor faults; CONTINUE maps the file's page, which a write then
+ * copies.  A page the file lacks is allocated in the file without a
+ * message.  MADV_DONTNEED drops the private copy: the file's page is a
+ * minor fault again.
+ */
+SCENARIO(shm_private_minor, .mems = PRIVATE,
+	 .features = UFFD_FEATURE_MINOR_SHMEM)
+{
+	struct toucher *t;
+	struct shm s;
+	int64_t field;
+
+	shm_init(b, r, &s, mem, 0, 6);
+	s.v[0] = 'v';
+	s.v[P(1)] = 'w';
+	s.v[P(3)] = 'x';
+	shm_register(b, r, &s, 6, MINOR);
+
+	t = touch(s.a + 1, TOUCH_READ, 0);
+	expect_fault(b, r, s.fd, "A+0", MINOR_FL, u64p(s.a), -1);
+	s.v[1] = 'm';
+	rec_rv_is(r, "CONTINUE A+0",
+		  u_continue(b, s.fd, u64p(s.a), PG, 0, &field), 0);
+	rec_touch(r, "T0", t, WAIT_MS, true, 'm');
+	s.v[2] = 'n';
+	rec_int_is(r, "A+0 after a write through V", s.a[2], 'n');
+	s.a[3] = 'p';
+	rec_int_is(r, "V+0 after a write to A+0", s.v[3], 0);
+
+	t = touch(s.a + P(1) + 8, TOUCH_WRITE, 'W');
+	expect_fault(b, r, s.fd, "A+1", MINOR_FL | WRITE_FL, u64p(s.a + P(1)),
+		     -1);
+	rec_rv_is(r, "CONTINUE A+1",
+		  u_continue(b, s.fd, u64p(s.a + P(1)), PG, 0, NULL), 0);
+	rec_touch(r, "T1", t, WAIT_MS, true, 'W');
+	rec_int_is(r, "V+1 after the write", s.v[P(1) + 8], 0);
+	rec_int_is(r, "A+1, from the file", s.a[P(1)], 'w');
+
+	t = touch(s.a + P(2), TOUCH_READ, 0);
+	rec_touch(r, "T2 on A+2, not in the file", t, WAIT_MS, true, 0);
+	rec_int_is(r, "the file has page 2", in_file(s.v + P(2)), 1);
+
+	rec_rv_is(r, "CONTINUE A+4, not in the file",
+		  u_continue(b, s.fd, u64p(s.a + P(4)), PG, 0, &field),
+		  -EFAULT);
+	rec_rv_is(r, "CONTINUE A+3",
+		  u_continue(b, s.fd, u64p(s.a + P(3)), PG, 0, &field), 0);
+	rec_int_is(r, "A+3", s.a[P(3)], 'x');
+	rec_rv_is(r, "CONTINUE A+3 again",
+		  u_continue(b, s.fd, u64p(s.a + P(3)), PG, 0, &field),
+		  -EEXIST);
+
+	rec_rv_is(r, "MADV_DONTNEED A+0",
+		  rv(b->madvise(s.a, PG, MADV_DONTNEED)), 0);
+	t = touch(s.a + 3, TOUCH_READ, 0);
+	expect_fault(b, r, s.fd, "A+0 again", MINOR_FL, u64p(s.a), -1);
+	rec_rv_is(r, "CONTINUE A+0 again",
+		  u_continue(b, s.fd, u64p(s.a), PG, 0, NULL), 0);
+	rec_touch(r, "T3", t, WAIT_MS, true, 0);
+	rec_int_is(r, "A+0 byte 1", s.a[1], 'm');
+	rec_no_msg(b, r, s.fd, "at the end");
+}
+
+/*
+ * WP and MISSING modes on a MAP_PRIVATE memfd: a page COPY made
+ * write-protected, and a page the file has behind a marker, fault on the
+ * first write and are then private copies; the file keeps its page.
+ */
+SCENARIO(shm_private_wp, .mems = PRIVATE,
+	 .features = UFFD_FEATURE_WP_HUGETLBFS_SHMEM |
+		     UFFD_FEATURE_PAGEFAULT_FLAG_WP)
+{
+	struct toucher *t;
+	struct shm s;
+
+	shm_init(b, r, &s, mem, 0, 4);
+	s.v[P(1)] = 'v';
+	shm_register(b, r, &s, 4, MISSING | WP);
+	rec_rv_is(r, "COPY(WP) A+0",
+		  u_copy(b, s.fd, u64p(s.a), u64p(s.src), PG,
+			 UFFDIO_COPY_MODE_WP, NULL),
+		  0);
+	rec_rv_is(r, "protect A+1",
+		  u_writeprotect(b, s.fd, u64p(s.a + P(1)), PG,
+				 UFFDIO_WRITEPROTECT_MODE_WP),
+		  0);
+	rec_int_is(r, "read A+1", s.a[P(1)], 'v');
+	for (int k = 0; k < 2; k++) {
+		char l[32];
+
+		t = touch(s.a + P(k) + 1, TOUCH_WRITE, 'W');
+		snprintf(l, sizeof(l), "A+%d", k);
+		expect_fault(b, r, s.fd, l, WP_FL | WRITE_FL, u64p(s.a + P(k)),
+			     -1);
+		rec_rv_is(r, "unprotect",
+			  u_writeprotect(b, s.fd, u64p(s.a + P(k)), PG, 0), 0);
+		rec_touch(r, "writer", t, WAIT_MS, true, 'W');
+	}
+	rec_int_is(r, "the file has page 0", in_file(s.v), 0);
+	rec_int_is(r, "V+1 after the write to A+1", s.v[P(1) + 1], 0);
+	rec_no_msg(b, r, s.fd, "at the end");
+}
+
+/*
+ * The end of a memfd mapped MAP_PRIVATE: fills fail EFAULT there, an
+ * access raises SIGBUS.
+ */
+SCENARIO(shm_private_eof, .features = UFFD_FEATURE_POISON)
+{
+	int mfd = memfd_create("uffdemu-eof", MFD_CLOEXEC);
+	char *src = map_pages(1, PROT_READ | PROT_WRITE), *a;
+	int64_t field;
+	int fd;
+
+	REQUIRE(mfd >= 0 && ftruncate(mfd, (off_t)P(4)) == 0);
+	a = mmap(NULL, P(6), PROT_READ | PROT_WRITE, MAP_PRIVATE, mfd, 0);
+	REQUIRE(a != MAP_FAILED);
+	close(mfd);
+	name_area("A", a, P(6));
+	name_area("SRC", src, PG);
+	fill_pattern(src, PG, 3);
+	fd = setup_uffd(b, r, O_NONBLOCK, 0);
+	REQUIRE(rec_rv_is(r, "REGISTER",
+			  u_register(b, fd, u64p(a), P(6), MISSING | WP, NULL),
+			  0));
+	rec_rv_is(r, "COPY A+4",
+		  u_copy(b, fd, u64p(a + P(4)), u64p(src), PG, 0, &field),
+		  -EFAULT);
+	rec_int_is(r, "COPY A+4.field", field, -EFAULT);
+	rec_rv_is(r, "COPY A+3..A+5",
+		  u_copy(b, fd, u64p(a + P(3)), u64p(src), P(2), 0, &field),
+		  -EAGAIN);
+	rec_int_is(r, "COPY A+3..A+5.field", field, P(1));
+	rec_rv_is(r, "ZEROPAGE A+5",
+		  u_zeropage(b, fd, u64p(a + P(5)), PG, 0, &field), -EFAULT);
+	rec_rv(r, "CONTINUE A+4",
+	       u_continue(b, fd, u64p(a + P(4)), PG, 0, &field));
+	rec_rv_is(r, "POISON A+4", u_poison(b, fd, u64p(a + P(4)), PG, &field),
+		  -EFAULT);
+	rec_rv_is(r, "protect A+5",
+		  u_writeprotect(b, fd, u64p(a + P(5)), PG,
+				 UFFDIO_WRITEPROTECT_MODE_WP),
+		  0);
+	rec_rv(r, "ZEROPAGE A+5, write-protected",
+	       u_zeropage(b, fd, u64p(a + P(5)), PG, 0, &field));
+	rec_rv(r, "COPY A+5, write-protected",
+	       u_copy(b, fd, u64p(a + P(5)), u64p(src), PG, 0, &field));
+	rec_read_byte(r, "read A+4", a + P(4), "SIGBUS 2");
+	rec_read_byte(r, "read A+3", a + P(3), NULL);
+	rec_no_msg(b, r, fd, "at the end");
+}
+
 static const struct scenario *const list[] = {
-	&shm_missing,     &shm_two_views,      &shm_minor,
-	&shm_continue_wp, &shm_continue_rules, &shm_minor_wake,
-	&shm_eof,         &shm_poison,         &shm_wp,
-	&shm_discard,     &shm_files,          NULL,
+	&shm_missing,
+	&shm_two_views,
+	&shm_minor,
+	&shm_continue_wp,
+	&shm_continue_rules,
+	&shm_minor_wake,
+	&shm_eof,
+	&shm_poison,
+	&shm_wp,
+	&shm_discard,
+	&shm_files,
+	&shm_private,
+	&shm_private_minor,
+	&shm_private_wp,
+	&shm_private_eof,
+	NULL,
 };
 
 const struct scenario_group scenarios_shmem = {"shmem", list};

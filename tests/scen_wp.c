@@ -475,9 +475,7 @@ SCENARIO(wp_async_register, CASES(wp_async_reg_cases), .mems = ALL_MEMS,
 	a[0] = 'a';
 	fd = setup_uffd(b, r, O_NONBLOCK, UFFD_FEATURE_WP_ASYNC);
 	if (c->file && c->mode == UFFDIO_REGISTER_MODE_WP)
-		known_rv_rest(r, KNOWN_SHARED_MEMORY, -EINVAL);
-	else if (!c->file && mem == MEM_SHMEM_PRIVATE)
-		known_rv_rest(r, KNOWN_SHARED_MEMORY, -EINVAL);
+		known_rv_rest(r, KNOWN_WP_ASYNC_FILES, -EINVAL);
 	ret = u_register(b, fd, u64p(a), P(4), c->mode, NULL);
 	rec_rv(r, "REGISTER", ret);
 	if (ret)
