@@ -759,7 +759,9 @@ static void usage(FILE *f, const char *prog)
 		"emulator bugs\n"
 		"                 the generator avoids (they are listed at the "
 		"start)\n"
-		"  --no-avoid=A,B only those of the names given\n",
+		"  --no-avoid=A,B only those of the names given\n"
+		"  --private-b    map area B's memfd MAP_PRIVATE, not "
+		"MAP_SHARED\n",
 		prog, prog);
 }
 
@@ -822,6 +824,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{"no-minimize", no_argument, NULL, 'M'},
 		{"trace", no_argument, NULL, 'T'},
 		{"no-avoid", optional_argument, NULL, 'A'},
+		{"private-b", no_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -834,7 +837,7 @@ static int parse(int argc, char **argv, struct options *o)
 	o->episode = -1;
 	o->minimize = true;
 	o->jobs = cpus < 1 ? 1 : cpus > MAX_JOBS ? MAX_JOBS : (int)cpus;
-	while ((c = getopt_long(argc, argv, "s:n:t:e:j:kmMTAh", opts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "s:n:t:e:j:kmMTAPh", opts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 's':
@@ -873,6 +876,9 @@ static int parse(int argc, char **argv, struct options *o)
 			break;
 		case 'T':
 			trace = true;
+			break;
+		case 'P':
+			fz_b_private = true;
 			break;
 		case 'A':
 			if (!optarg) {

@@ -147,6 +147,9 @@ void fz_avoid_print(FILE *f);
 
 /* --- a child (fuzz_child.c) --- */
 
+/* Area B is its memfd mapped MAP_PRIVATE, not MAP_SHARED (--private-b). */
+extern bool fz_b_private;
+
 /*
  * In a child: runs operations read from cmd_fd on b, each followed by its
  * record lines and an end line on out_fd, until cmd_fd closes.

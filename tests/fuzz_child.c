@@ -64,6 +64,8 @@ static void task_files_close(struct task_files *f)
 	f->stat = f->schedstat = -1;
 }
 
+bool fz_b_private;
+
 /* Whether the thread sleeps: S, or D (uninterruptible). */
 static bool task_sleeps(const struct task_files *f)
 {
@@ -798,7 +800,7 @@ static void map_areas(void)
 			fd = memfd_create("uffdemu-fuzz", MFD_CLOEXEC);
 			if (fd < 0 || ftruncate(fd, (off_t)len) != 0)
 				_exit(3);
-			flags = MAP_SHARED;
+			flags = fz_b_private ? MAP_PRIVATE : MAP_SHARED;
 		}
 		if (mmap(want, len, prot[a], flags | MAP_FIXED_NOREPLACE, fd,
 			 0) != want)

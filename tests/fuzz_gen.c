@@ -72,7 +72,8 @@ static struct {
 	[AVOID_FAULT_AROUND] =
 		{"fault-around",
 		 "a touch of a page of the shared area B that no registration "
-		 "covers while another part of B is registered (the known "
+		 "covers while another part of B is registered, and with "
+		 "--private-b a read of any page of B then (the known "
 		 "difference fault-around: the system maps the neighbours of "
 		 "the whole real mapping, where the kernel's mapping ends at "
 		 "the registration)",
@@ -101,6 +102,7 @@ struct fz_model {
 				       the first userfaultfd was made */
 	} pages[AREA_C + 1];
 	uint32_t b_registered; /* pages of B some registration covers */
+	bool b_holes;          /* part of B may have been unregistered */
 	bool started;          /* a userfaultfd was made */
 	bool device;           /* the kernel's /dev/userfaultfd can be used */
 	/* The last ranges REGISTER accepted, where the action is. */
@@ -535,6 +537,12 @@ static bool gen_thread_op(struct fz_model *m, struct fz_op *op)
 	if (avoid[AVOID_FAULT_AROUND].on && op->area == AREA_B &&
 	    m->b_registered && !(m->b_registered & (1U << (op->off / PG))))
 		return false;
+	/* In a MAP_PRIVATE B a read of a registered page maps around too. */
+	if (avoid[AVOID_FAULT_AROUND].on && op->area == AREA_B &&
+	    fz_b_private && m->b_registered &&
+	    (m->b_registered != 0xff || m->b_holes) &&
+	    op->mode != TOUCH_BYTE_WRITE)
+		return false;
 	return !racy_touch(m, op);
 }
 
@@ -752,8 +760,9 @@ void fz_model_update(struct fz_model *m, const struct fz_op *op,
 		/* Sure of what a registration covered, not of the rest. */
 		if (op->kind == FZ_REGISTER)
 			m->b_registered |= b_pages(op->off, op->len);
-		if (op->kind == FZ_UNREGISTER &&
-		    b_pages(op->off, op->len) == 0xff)
+		if (op->kind == FZ_UNREGISTER)
+			m->b_holes = b_pages(op->off, op->len) != 0xff;
+		if (op->kind == FZ_UNREGISTER && !m->b_holes)
 			m->b_registered = 0;
 	}
 	if (op->kind == FZ_REGISTER && v && !strcmp(v, "0") &&
