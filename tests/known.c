@@ -36,6 +36,13 @@ const struct known_difference known_differences[] = {
 	 "bookkeeping (anon_vma) while apart (a write fault or a fill aimed "
 	 "at either, even one that failed), where the kernel fails ENOENT: "
 	 "the emulator cannot see that bookkeeping"},
+	{KNOWN_PRIVATE_FILL,
+	 "COPY and ZEROPAGE into a memfd or tmpfs file mapped MAP_PRIVATE "
+	 "leave a page of zeros in the file where it had none, when the file "
+	 "is sealed against writes or cannot be opened for writing (without "
+	 "CAP_CHECKPOINT_RESTORE), where the kernel leaves the file as it "
+	 "was: the private copy is made by the system's copy-on-write fault, "
+	 "which reads the file, and the page it adds cannot be punched out"},
 	{NULL, NULL},
 };
 

@@ -22,6 +22,7 @@
 #define KNOWN_PLAIN_POLL     "plain-poll"
 #define KNOWN_UNMERGED       "unmerged-mappings"
 #define KNOWN_FAULT_AROUND   "fault-around"
+#define KNOWN_PRIVATE_FILL   "private-fill"
 
 struct known_difference {
 	const char *id;

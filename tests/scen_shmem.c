@@ -538,19 +538,27 @@ SCENARIO(shm_discard, CASES(discard_cases), .mems = SHARED,
 
 static const struct file_case {
 	const char *name;
-	int open_flags; /* 0: a memfd sealed against writes */
+	int open_flags; /* -1: a memfd sealed against writes */
 	int prot;
+	int flags;
 	long expect;
 } file_cases[] = {
-	{"tmpfs file, read-write", O_RDWR, PROT_READ | PROT_WRITE, 0},
-	{"tmpfs file opened read-only", O_RDONLY, PROT_READ, -EPERM},
-	{"memfd sealed against writes", 0, PROT_READ, -EPERM},
+	{"tmpfs file, read-write", O_RDWR, PROT_READ | PROT_WRITE, MAP_SHARED,
+	 0},
+	{"tmpfs file opened read-only", O_RDONLY, PROT_READ, MAP_SHARED,
+	 -EPERM},
+	{"memfd sealed against writes", -1, PROT_READ, MAP_SHARED, -EPERM},
+	{"tmpfs file opened read-only, MAP_PRIVATE", O_RDONLY,
+	 PROT_READ | PROT_WRITE, MAP_PRIVATE, 0},
+	{"memfd sealed against writes, MAP_PRIVATE", -1, PROT_READ | PROT_WRITE,
+	 MAP_PRIVATE, 0},
 };
 
 /*
  * Files of tmpfs mapped MAP_SHARED register as shared memory, unless the
  * mapping may never be written (a file opened read-only, a memfd sealed
- * against writes): EPERM.  A page of the file is then read through the
+ * against writes): EPERM.  Mapped MAP_PRIVATE they register, and a fill
+ * leaves the file as it was.  A page of the file is then read through the
  * registration.
  */
 SCENARIO(shm_files, CASES(file_cases))
@@ -558,10 +566,10 @@ SCENARIO(shm_files, CASES(file_cases))
 	const struct file_case *c = &file_cases[variant];
 	char path[64];
 	int ffd, fd;
-	char *a;
+	char *a, *v;
 	long ret;
 
-	if (c->open_flags) {
+	if (c->open_flags >= 0) {
 		snprintf(path, sizeof(path), "/dev/shm/uffdemu-%d", getpid());
 		ffd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		REQUIRE(ffd >= 0 && ftruncate(ffd, (off_t)P(2)) == 0 &&
@@ -577,10 +585,12 @@ SCENARIO(shm_files, CASES(file_cases))
 			fcntl(ffd, F_ADD_SEALS, F_SEAL_WRITE) == 0);
 	}
 	REQUIRE(ffd >= 0);
-	a = mmap(NULL, P(2), c->prot, MAP_SHARED, ffd, 0);
-	REQUIRE(a != MAP_FAILED);
+	a = mmap(NULL, P(2), c->prot, c->flags, ffd, 0);
+	v = mmap(NULL, P(2), PROT_READ, MAP_SHARED, ffd, 0);
+	REQUIRE(a != MAP_FAILED && v != MAP_FAILED);
 	close(ffd);
 	name_area("A", a, P(2));
+	name_area("V", v, P(2));
 	fd = setup_uffd(b, r, O_NONBLOCK, 0);
 	ret = u_register(b, fd, u64p(a), P(2), MISSING, NULL);
 	rec_rv_is(r, "REGISTER", ret, c->expect);
@@ -590,6 +600,10 @@ SCENARIO(shm_files, CASES(file_cases))
 	rec_rv_is(r, "ZEROPAGE A+1",
 		  u_zeropage(b, fd, u64p(a + P(1)), PG, 0, NULL), 0);
 	rec_int_is(r, "A+1", a[P(1)], 0);
+	if (c->flags == MAP_PRIVATE && c->open_flags < 0)
+		known(r, KNOWN_PRIVATE_FILL, "1");
+	rec_int_is(r, "the file has page 1", in_file(v + P(1)),
+		   c->flags == MAP_SHARED);
 }
 
 /*
