@@ -90,19 +90,24 @@ zero:
 /*
  * Whether a mapping can be registered in modes (PS_MODE_*), in the
  * kernel's order of rules: MINOR needs shared memory (a memfd or tmpfs
- * file, mapped either way); then private anonymous memory and shared
- * memory take every mode.
- * Limitation: hugetlb memory is refused with EINVAL, where the kernel
- * registers it.  So is every other mapping when a WP_ASYNC context asks
- * for WP mode alone, where the kernel accepts any memory type, files
- * included.
+ * file, mapped either way) or hugetlb memory; then private anonymous
+ * memory, shared memory and hugetlb memory take every mode.
+ * Limitation: of hugetlb memory only mappings made MAP_PRIVATE, with
+ * 2 MiB pages, register; shared hugetlb memory is refused with EINVAL,
+ * where the kernel registers it: whether its file has a page that this
+ * mapping has not mapped cannot be learned without adding the page
+ * (mincore() tells only of this mapping's pages, and cachestat() refuses
+ * hugetlbfs).  So is every other mapping when a WP_ASYNC context asks for
+ * WP mode alone, where the kernel accepts any memory type, files included.
  */
 static bool vma_compatible(const struct mm_vma *v, uint32_t modes)
 {
 	bool shmem = v->type == VMA_SHMEM || v->type == VMA_SHMEM_PRIVATE;
 
-	if ((modes & PS_MODE_MINOR) && !shmem)
+	if ((modes & PS_MODE_MINOR) && !shmem && !vma_is_hugetlb(v->type))
 		return false;
+	if (v->type == VMA_HUGETLB_PRIVATE)
+		return v->pagesize == HPAGE_SIZE;
 	return v->type == VMA_ANON || shmem;
 }
 
@@ -111,7 +116,15 @@ static uint32_t vma_modes(const struct mm_vma *v, uint32_t modes)
 {
 	if (v->type == VMA_SHMEM_PRIVATE)
 		return modes | PS_SHARED | PS_COW;
+	if (v->type == VMA_HUGETLB_PRIVATE)
+		return modes | PS_HUGE;
 	return modes | (v->type == VMA_SHMEM ? PS_SHARED : 0);
+}
+
+/* Whether addr is not aligned to the huge pages of hugetlb mapping v. */
+static bool huge_misaligned(const struct mm_vma *v, uintptr_t addr)
+{
+	return vma_is_hugetlb(v->type) && (addr & (v->pagesize - 1));
 }
 
 /* The registry piece of another context in [start, end), if any. */
@@ -125,8 +138,12 @@ static bool foreign_piece(uintptr_t start, uintptr_t end, unsigned int slot)
 	return false;
 }
 
+/*
+ * *huge says whether any of the mappings is hugetlb memory, which has no
+ * ZEROPAGE and no MOVE.
+ */
 static int register_vmas(struct uffd_ctx *ctx, uintptr_t start, uintptr_t end,
-			 uint32_t modes)
+			 uint32_t modes, bool *huge)
 {
 	struct mm_vma v[MAX_VMAS];
 	int n = mm_vmas(start, end, v, MAX_VMAS);
@@ -137,6 +154,8 @@ static int register_vmas(struct uffd_ctx *ctx, uintptr_t start, uintptr_t end,
 		return -EINVAL;
 	if (n > MAX_VMAS)
 		return -ENOMEM;
+	if (huge_misaligned(&v[0], start))
+		return -EINVAL;
 	for (int i = 0; i < n; i++) {
 		uintptr_t s = v[i].start > start ? v[i].start : start;
 		uintptr_t e = v[i].end < end ? v[i].end : end;
@@ -146,8 +165,11 @@ static int register_vmas(struct uffd_ctx *ctx, uintptr_t start, uintptr_t end,
 		if (v[i].type == VMA_SHMEM && !(v[i].prot & PROT_WRITE) &&
 		    !mm_vma_maywrite(v[i].start))
 			return -EPERM;
+		if (end <= v[i].end && huge_misaligned(&v[i], end))
+			return -EINVAL;
 		if (foreign_piece(s, e, (unsigned int)ctx->slot))
 			return -EBUSY;
+		*huge |= vma_is_hugetlb(v[i].type);
 	}
 	for (int i = 0; i < n; i++) {
 		uintptr_t s = v[i].start > start ? v[i].start : start;
@@ -164,6 +186,7 @@ static int register_vmas(struct uffd_ctx *ctx, uintptr_t start, uintptr_t end,
 static int do_register(struct uffd_ctx *ctx, void *arg)
 {
 	struct uffdio_register r;
+	bool huge = false;
 	uint64_t mask;
 	int err;
 
@@ -182,11 +205,14 @@ static int do_register(struct uffd_ctx *ctx, void *arg)
 		(r.mode & UFFDIO_REGISTER_MODE_MISSING ? PS_MODE_MISSING : 0) |
 			(r.mode & UFFDIO_REGISTER_MODE_WP ? PS_MODE_WP : 0) |
 			(r.mode & UFFDIO_REGISTER_MODE_MINOR ? PS_MODE_MINOR
-							     : 0));
+							     : 0),
+		&huge);
 	mm_unlock();
 	if (err)
 		return err;
 	mask = EMU_RANGE_IOCTLS;
+	if (huge)
+		mask &= ~((1ULL << _UFFDIO_ZEROPAGE) | (1ULL << _UFFDIO_MOVE));
 	if (!(r.mode & UFFDIO_REGISTER_MODE_WP))
 		mask &= ~(1ULL << _UFFDIO_WRITEPROTECT);
 	if (!(r.mode & UFFDIO_REGISTER_MODE_MINOR))
@@ -210,6 +236,8 @@ static int unregister_check(struct uffd_ctx *ctx, uintptr_t start,
 		return -EINVAL;
 	if (n > MAX_VMAS)
 		return -ENOMEM;
+	if (huge_misaligned(&v[0], start))
+		return -EINVAL;
 	for (int i = 0; i < n; i++) {
 		uintptr_t s = v[i].start > start ? v[i].start : start;
 		uintptr_t e = v[i].end < end ? v[i].end : end;
@@ -219,6 +247,19 @@ static int unregister_check(struct uffd_ctx *ctx, uintptr_t start,
 			return -EINVAL;
 		if (!vma_compatible(&v[i], 0) &&
 		    !reg_next(s, e, (unsigned int)ctx->slot, &r))
+			return -EINVAL;
+	}
+	/*
+	 * A registered hugetlb mapping cannot be split inside a huge page.
+	 * Limitation: the kernel finds this out as it comes to that mapping,
+	 * with the mappings before it already unregistered; here nothing is.
+	 */
+	for (int i = 0; i < n; i++) {
+		struct mm_reg r;
+
+		if (end <= v[i].end && huge_misaligned(&v[i], end) &&
+		    reg_next(v[i].start > start ? v[i].start : start, end,
+			     (unsigned int)ctx->slot, &r))
 			return -EINVAL;
 	}
 	return 0;
@@ -299,7 +340,10 @@ static bool flags_agree(uintptr_t start, uintptr_t end)
 		if (v[i].start != v[i - 1].end)
 			return false;
 		/* Shared memory: one file, at offsets that follow on. */
-		if (v[i].type == VMA_SHMEM &&
+		if (v[i].type != v[i - 1].type)
+			return false;
+		if ((v[i].type == VMA_SHMEM ||
+		     v[i].type == VMA_SHMEM_PRIVATE) &&
 		    (v[i].ino != v[i - 1].ino ||
 		     v[i].offset !=
 			     v[i - 1].offset + (v[i - 1].end - v[i - 1].start)))
@@ -360,8 +404,12 @@ static ssize_t fill_target(enum mm_fill_op op, uintptr_t dst, size_t len,
 	/* MODE_WP needs a mapping registered in WP mode: after the above. */
 	if (wp && !(first & PS_MODE_WP))
 		return -EINVAL;
-	/* CONTINUE maps pages a file has: shared memory only. */
-	if (op == FILL_CONTINUE && !(first & PS_SHARED))
+	/* Huge pages: no ZEROPAGE, and whole pages only. */
+	if ((first & PS_HUGE) &&
+	    (op == FILL_ZERO || ((dst | len) & ~HPAGE_MASK)))
+		return -EINVAL;
+	/* CONTINUE maps pages a file has: shared and hugetlb memory only. */
+	if (op == FILL_CONTINUE && !(first & (PS_SHARED | PS_HUGE)))
 		return -EINVAL;
 	return (ssize_t)missing;
 }
@@ -411,15 +459,17 @@ static void publish(void *arg, uintptr_t start, uintptr_t end, uint32_t set,
 static ssize_t fill(struct resolve *res, enum mm_fill_op op, uintptr_t dst,
 		    const char *src, size_t len, bool wp)
 {
-	size_t readable = 0, want;
+	size_t readable = 0, want, unit = PAGE_SIZE;
 	ssize_t r;
 
 	mm_lock();
 	r = fill_target(op, dst, len, wp);
+	if (pagestate_get(dst) & PS_HUGE)
+		unit = HPAGE_SIZE;
 	mm_unlock();
 	if (r < 0 || op != FILL_COPY)
 		goto run;
-	want = (size_t)r < len ? (size_t)r + PAGE_SIZE : len;
+	want = (size_t)r < len ? (size_t)r + unit : len;
 	while (readable < want &&
 	       uaccess_touch_read((const char *)((uintptr_t)src + readable),
 				  PAGE_SIZE) == 0)
@@ -427,6 +477,7 @@ static ssize_t fill(struct resolve *res, enum mm_fill_op op, uintptr_t dst,
 	/* The kernel makes the page's table before it reads the source. */
 	if (readable < want)
 		tables_note(dst + readable, dst + readable + PAGE_SIZE);
+	readable &= ~(unit - 1);
 	if (readable == 0)
 		return -EFAULT;
 	if (readable < want)
@@ -557,8 +608,8 @@ static bool marks_unpopulated(uint32_t entry)
 {
 	struct uffd_ctx *owner = ctx_by_slot(entry & PS_CTX_MASK);
 
-	/* Shared memory always keeps markers on empty entries. */
-	if (entry & PS_SHARED)
+	/* Shared and hugetlb memory always keep markers on empty entries. */
+	if (entry & (PS_SHARED | PS_HUGE))
 		return true;
 	return owner && (owner->features & UFFD_FEATURE_WP_UNPOPULATED);
 }
@@ -580,6 +631,10 @@ static int writeprotect_vmas(uintptr_t start, uintptr_t end, bool wp)
 		while (b < end && (pagestate_get(b) & PS_MODE_WP) &&
 		       (pagestate_get(b) & PS_CTX_MASK) == (e & PS_CTX_MASK))
 			b += PAGE_SIZE;
+		/* Hugetlb memory: the whole range in whole huge pages. */
+		if (b > a && (e & PS_HUGE) &&
+		    ((start | (end - start)) & ~HPAGE_MASK))
+			return -EINVAL;
 		if (b > a) {
 			err = mm_writeprotect(a, b, wp, marks_unpopulated(e),
 					      clear_wp);

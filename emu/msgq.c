@@ -342,14 +342,16 @@ static pid_t current_tid(void)
 	return (pid_t)syscall(SYS_gettid);
 }
 
+/* A fault in hugetlb memory reports the huge page's address. */
 static void fill_message(struct waiter *w, const struct uffd_ctx *ctx,
-			 uintptr_t addr, bool write, enum fault_kind kind)
+			 uintptr_t addr, uint32_t entry, bool write,
+			 enum fault_kind kind)
 {
 	memset(&w->msg, 0, sizeof(w->msg));
 	w->msg.event = UFFD_EVENT_PAGEFAULT;
 	w->address = ctx->features & UFFD_FEATURE_EXACT_ADDRESS
 			     ? addr
-			     : (addr & PAGE_MASK);
+			     : ps_page(entry, addr);
 	w->msg.arg.pagefault.address = w->address;
 	w->msg.arg.pagefault.flags =
 		(write ? UFFD_PAGEFAULT_FLAG_WRITE : 0) |
@@ -424,20 +426,24 @@ static bool fault_wait(uintptr_t addr, bool write, enum fault_kind kind,
  */
 static void resolve_async(uintptr_t addr, uint32_t entry)
 {
-	uintptr_t page = addr & PAGE_MASK;
+	uintptr_t page = ps_page(entry, addr);
+	size_t size = ps_page_size(entry);
 	uint32_t now;
 
-	if (mprotect((void *)page, PAGE_SIZE, (int)page_prot(entry & ~PS_WP)) !=
-	    0) {
+	if (mprotect((void *)page, size, (int)page_prot(entry & ~PS_WP)) != 0) {
 		/* Out of memory regions: let the access try again. */
 		sched_yield();
 		return;
 	}
-	if (pagestate_cas(page, entry, entry & ~PS_WP))
+	if (pagestate_cas(page, entry, entry & ~PS_WP)) {
+		/* The other entries of a huge page follow its first. */
+		for (size_t off = PAGE_SIZE; off < size; off += PAGE_SIZE)
+			pagestate_cas(page + off, entry, entry & ~PS_WP);
 		return;
+	}
 	now = pagestate_get(page);
 	if (now & PS_CTX_MASK)
-		mprotect((void *)page, PAGE_SIZE, (int)page_prot(now));
+		mprotect((void *)page, size, (int)page_prot(now));
 }
 
 bool emu_fault(uintptr_t addr, bool write, enum fault_kind kind, void *ucontext)
@@ -532,7 +538,7 @@ static bool fault_wait(uintptr_t addr, bool write, enum fault_kind kind,
 	w->ctx = ctx;
 	atomic_store(&w->woken, 0);
 	atomic_store(&w->sleeping, 0);
-	fill_message(w, ctx, addr, write, kind);
+	fill_message(w, ctx, addr, entry, write, kind);
 	if (trace_enabled())
 		trace_fault(w->address, w->msg.arg.pagefault.flags, ctx->slot);
 	w->unread = true;

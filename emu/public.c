@@ -496,6 +496,17 @@ API int uffdemu_madvise(void *addr, size_t len, int advice)
 	     advice != MADV_FREE && advice != MADV_REMOVE) ||
 	    (advice == MADV_REMOVE && !all_shared(start, end)))
 		return madvise(addr, len, advice);
+	/*
+	 * Hugetlb memory discards whole huge pages: the start must be
+	 * aligned (EINVAL), the end is rounded down, and an empty range
+	 * tells no one.  MADV_FREE fails EINVAL there.
+	 */
+	if (pagestate_get(start) & PS_HUGE) {
+		end = start + ((end - start) & HPAGE_MASK);
+		if ((start & ~HPAGE_MASK) || advice == MADV_FREE ||
+		    end == start)
+			return madvise(addr, len, advice);
+	}
 	mm_lock();
 	events_remove(&b, start, end);
 	mm_unlock();

@@ -166,7 +166,7 @@ static bool take_fault(uintptr_t addr, bool write, void *uc)
 	if (!access_allowed(entry, write))
 		return false;
 	if (entry & PS_POISON) {
-		fault_raise_poison(addr, uc);
+		fault_raise_poison(addr, uc, entry & PS_HUGE);
 		return true;
 	}
 	if (!(entry & PS_CTX_MASK))
@@ -178,10 +178,17 @@ static bool take_fault(uintptr_t addr, bool write, void *uc)
 		 * Limitation: an operation on the page at the same moment may
 		 * write the marker back.
 		 */
+		uintptr_t page = ps_page(entry, addr);
+
 		retry_addr = 0;
-		if (pagestate_cas(addr, entry, entry & ~PS_WP))
-			mprotect((void *)(addr & PAGE_MASK), PAGE_SIZE,
+		if (pagestate_cas(page, entry, entry & ~PS_WP)) {
+			for (size_t off = PAGE_SIZE; off < ps_page_size(entry);
+			     off += PAGE_SIZE)
+				pagestate_cas(page + off, entry,
+					      entry & ~PS_WP);
+			mprotect((void *)page, ps_page_size(entry),
 				 (int)page_prot(entry & ~PS_WP));
+		}
 		return true;
 	}
 	if ((entry & PS_SHARED) && ps_hidden(entry))
@@ -246,17 +253,18 @@ void fault_raise_sigbus(uintptr_t addr, void *ucontext, int code, short lsb)
 
 /*
  * A poisoned page reports like hardware memory failure where the kernel
- * has memory-failure support (BUS_MCEERR_AR with the page shift), and as
+ * has memory-failure support (BUS_MCEERR_AR with the shift of the page,
+ * huge or not), and as
  * a plain address error where it has not, as the running kernel would.
  */
 static int poison_code = -1;
 
-void fault_raise_poison(uintptr_t addr, void *ucontext)
+void fault_raise_poison(uintptr_t addr, void *ucontext, bool huge)
 {
 	bool mce = poison_code == BUS_MCEERR_AR;
 
 	fault_raise_sigbus(addr, ucontext, mce ? BUS_MCEERR_AR : BUS_ADRERR,
-			   mce ? PAGE_SHIFT : 0);
+			   mce ? (huge ? HPAGE_SHIFT : PAGE_SHIFT) : 0);
 }
 
 /* Hands a fault that is not ours to the application's own disposition. */

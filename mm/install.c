@@ -228,11 +228,13 @@ static ssize_t mem_write(uintptr_t dst, const void *src, size_t len)
 /*
  * Fills pages [dst, dst + len), kept missing as hidden says, from src and
  * opens them with prot.  Returns the number of bytes installed (whole
- * pages), or a negative errno when none was.  Pages not installed stay as
- * they were: missing, or empty.
+ * pages of size unit), or a negative errno when none was.  Pages not
+ * installed stay as they were: missing, or empty.  A huge page that cannot
+ * be had fails ENOMEM, as on the kernel (its source was found readable).
  */
-ssize_t install_copy(uintptr_t dst, const void *src, size_t len,
-		     unsigned int prot, enum install_hidden hidden)
+ssize_t install_copy_unit(uintptr_t dst, const void *src, size_t len,
+			  unsigned int prot, enum install_hidden hidden,
+			  size_t unit)
 {
 	void *p = (void *)dst;
 	ssize_t done;
@@ -252,7 +254,7 @@ ssize_t install_copy(uintptr_t dst, const void *src, size_t len,
 		}
 	}
 	done = mem_write(dst, src, len);
-	whole = (size_t)done & PAGE_MASK;
+	whole = (size_t)done & ~(unit - 1);
 	if (whole < len) {
 		/* The source became unreadable under us: the rest stays as
 		 * it was. */
@@ -265,7 +267,15 @@ ssize_t install_copy(uintptr_t dst, const void *src, size_t len,
 		return -errno;
 	if (hidden != HIDDEN_PROT && whole < len && prot != PROT_NONE)
 		mprotect((char *)p + whole, len - whole, (int)prot);
-	return whole ? (ssize_t)whole : -EFAULT;
+	if (!whole)
+		return unit > PAGE_SIZE ? -ENOMEM : -EFAULT;
+	return (ssize_t)whole;
+}
+
+ssize_t install_copy(uintptr_t dst, const void *src, size_t len,
+		     unsigned int prot, enum install_hidden hidden)
+{
+	return install_copy_unit(dst, src, len, prot, hidden, PAGE_SIZE);
 }
 
 /*

@@ -17,6 +17,11 @@
 #define PAGE_SIZE  (1UL << PAGE_SHIFT)
 #define PAGE_MASK  (~(PAGE_SIZE - 1))
 
+/* The huge pages of hugetlb memory the emulator registers. */
+#define HPAGE_SHIFT 21
+#define HPAGE_SIZE  (1UL << HPAGE_SHIFT)
+#define HPAGE_MASK  (~(HPAGE_SIZE - 1))
+
 /* Top of the user address space of an ordinary process. */
 #if defined(__x86_64__)
 #define TASK_SIZE 0x7ffffffff000UL
@@ -59,8 +64,14 @@
  * and leaves the file as it was.
  */
 #define PS_COW          (1U << 28)
+/*
+ * Private anonymous hugetlb memory: each huge page (HPAGE_SIZE) has
+ * HPAGE_SIZE / PAGE_SIZE equal entries, changed together.  Its pages are
+ * kept missing by PROT_NONE, since guard markers cannot be installed there.
+ */
+#define PS_HUGE         (1U << 29)
 /* The bits that tell one kind of mapping from another. */
-#define PS_KIND         (PS_SHARED | PS_COW)
+#define PS_KIND         (PS_SHARED | PS_COW | PS_HUGE)
 
 #define PS_PROT_SHIFT 19
 
@@ -81,6 +92,17 @@ static inline bool ps_tracked(uint32_t e)
 static inline bool ps_hidden(uint32_t e)
 {
 	return ps_tracked(e) && !(e & PS_PRESENT);
+}
+
+/* The page holding addr, and its size: a huge page in hugetlb memory. */
+static inline size_t ps_page_size(uint32_t e)
+{
+	return (e & PS_HUGE) ? HPAGE_SIZE : PAGE_SIZE;
+}
+
+static inline uintptr_t ps_page(uint32_t e, uintptr_t addr)
+{
+	return addr & ~(ps_page_size(e) - 1);
 }
 
 /* The protection the program set. */
@@ -112,21 +134,30 @@ void mm_unlock(void);
 
 /* range.c: the real mappings (the kernel's VMAs). */
 enum mm_vma_type {
-	VMA_ANON,          /* private anonymous memory */
-	VMA_SHMEM,         /* shared memory mapped MAP_SHARED: memfd, tmpfs,
-			      shared anonymous */
-	VMA_SHMEM_PRIVATE, /* a memfd or tmpfs file mapped MAP_PRIVATE */
-	VMA_OTHER,         /* files on disk, devices, [vdso]: never
-			      registrable */
+	VMA_ANON,            /* private anonymous memory */
+	VMA_SHMEM,           /* shared memory mapped MAP_SHARED: memfd, tmpfs,
+				shared anonymous */
+	VMA_SHMEM_PRIVATE,   /* a memfd or tmpfs file mapped MAP_PRIVATE */
+	VMA_HUGETLB_PRIVATE, /* hugetlb memory mapped MAP_PRIVATE:
+				MAP_HUGETLB, a hugetlb memfd or file */
+	VMA_HUGETLB,         /* hugetlb memory mapped MAP_SHARED */
+	VMA_OTHER,           /* files on disk, devices, [vdso]: never
+				registrable */
 };
+
+static inline bool vma_is_hugetlb(enum mm_vma_type t)
+{
+	return t == VMA_HUGETLB_PRIVATE || t == VMA_HUGETLB;
+}
 
 struct mm_vma {
 	uintptr_t start;
 	uintptr_t end;
 	unsigned int prot; /* PROT_* */
 	enum mm_vma_type type;
-	uint64_t ino;    /* of the mapped file; 0 for anonymous memory */
-	uint64_t offset; /* in the file, of start */
+	uint64_t ino;      /* of the mapped file; 0 for anonymous memory */
+	uint64_t offset;   /* in the file, of start */
+	uint64_t pagesize; /* PAGE_SIZE, or the size of its huge pages */
 };
 
 /*
@@ -199,6 +230,9 @@ enum install_hidden {
 };
 ssize_t install_copy(uintptr_t dst, const void *src, size_t len,
 		     unsigned int prot, enum install_hidden hidden);
+ssize_t install_copy_unit(uintptr_t dst, const void *src, size_t len,
+			  unsigned int prot, enum install_hidden hidden,
+			  size_t unit);
 int install_hide_fd(int fd);
 bool install_internal_fd(int fd);
 int install_internal_fds(int *out, int max);
@@ -236,7 +270,7 @@ int fault_init(void);
 int fault_sigaction(int sig, const struct sigaction *act,
 		    struct sigaction *oact);
 void fault_raise_sigbus(uintptr_t addr, void *ucontext, int code, short lsb);
-void fault_raise_poison(uintptr_t addr, void *ucontext);
+void fault_raise_poison(uintptr_t addr, void *ucontext, bool huge);
 
 /*
  * What the fault path asks of the userfaultfd layer.  emu_fault() runs

@@ -276,14 +276,19 @@ static bool fillable(enum mm_fill_op op, uint32_t e, bool populated)
 	return op == FILL_COPY || !(e & (PS_POISON | PS_WP));
 }
 
+/* *by_prot says whether POISON hid the pages with PROT_NONE. */
 static ssize_t fill_run(enum mm_fill_op op, uintptr_t a, uintptr_t b,
-			const char *src, uint32_t before, uint32_t after)
+			const char *src, uint32_t before, uint32_t after,
+			bool *by_prot)
 {
 	enum install_hidden hidden = hidden_by(before);
-	bool by_prot;
 
 	switch (op) {
 	case FILL_COPY:
+		if (before & PS_HUGE)
+			return install_copy_unit(a, src, b - a,
+						 page_prot(after), hidden,
+						 HPAGE_SIZE);
 		if (before & PS_COW)
 			return install_private(a, src, b - a, page_prot(after),
 					       hidden);
@@ -306,7 +311,7 @@ static ssize_t fill_run(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 			       ?: (ssize_t)(b - a);
 	case FILL_POISON:
 		if (hidden == HIDDEN_NONE) {
-			int err = install_hide(a, b - a, &by_prot);
+			int err = install_hide(a, b - a, by_prot);
 
 			if (err)
 				return err;
@@ -405,9 +410,23 @@ static ssize_t fillable_end(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 
 	if (e & PS_SHARED)
 		return shared_fillable_end(op, a, b, e);
+	/* No page cache behind private hugetlb memory to continue from. */
+	if ((e & PS_HUGE) && op == FILL_CONTINUE)
+		return -EFAULT;
 	if (e & PS_MODE_MISSING)
 		return fillable(op, e, e & PS_PRESENT) ? (ssize_t)b
 						       : (ssize_t)a;
+	if (e & PS_HUGE) {
+		/* A huge page is populated as a whole: one look each. */
+		for (; a < b; a += HPAGE_SIZE) {
+			err = install_populated(a, PAGE_SIZE, vec);
+			if (err)
+				return err;
+			if (!fillable(op, e, vec[0]))
+				break;
+		}
+		return (ssize_t)a;
+	}
 	if (b - a > FILL_CHUNK * PAGE_SIZE)
 		b = a + FILL_CHUNK * PAGE_SIZE;
 	err = install_populated(a, b - a, vec);
@@ -437,6 +456,7 @@ ssize_t mm_fill(enum mm_fill_op op, uintptr_t dst, const char *src, size_t len,
 		uintptr_t b = run_end(a, end, same);
 		uint32_t present = ps_tracked(e) ? PS_PRESENT : 0;
 		ssize_t r = fillable_end(op, a, b, e);
+		bool by_prot = false;
 
 		if (r < 0 || (uintptr_t)r == a) {
 			if (a > dst)
@@ -455,9 +475,11 @@ ssize_t mm_fill(enum mm_fill_op op, uintptr_t dst, const char *src, size_t len,
 		after = (e & ~clear) | set;
 		r = fill_run(op, a, b,
 			     (const char *)((uintptr_t)src + (a - dst)), e,
-			     after);
+			     after, &by_prot);
 		if (r < 0)
 			return a > dst ? (ssize_t)(a - dst) : r;
+		if (by_prot)
+			set |= PS_HIDDEN_PROT;
 		publish(arg, a, a + (uintptr_t)r, set, clear);
 		a += (uintptr_t)r;
 		if (a < b)
@@ -659,7 +681,8 @@ void mm_forget(uintptr_t start, uintptr_t end)
  * like): its registered pages that trap while not mapped are hidden again.
  * Hiding them also discards their contents, in one step, so no write can
  * slip in between.  Write protection of anonymous pages goes with their
- * contents, and so do the markers of empty ones; shared memory keeps both.
+ * contents, and so do the markers of empty ones; shared and hugetlb memory
+ * keep both.
  * The caller gives the rest of the range its real discard afterwards.
  */
 int mm_discard(uintptr_t start, uintptr_t end)
@@ -670,7 +693,8 @@ int mm_discard(uintptr_t start, uintptr_t end)
 				      PS_CTX_MASK | PS_MODES | PS_PROTS |
 					      PS_PRESENT | PS_WP | PS_POISON |
 					      PS_HIDDEN_PROT | PS_KIND);
-		uint32_t lost = PS_PRESENT | (e & PS_SHARED ? 0 : PS_WP);
+		uint32_t lost =
+			PS_PRESENT | (e & (PS_SHARED | PS_HUGE) ? 0 : PS_WP);
 		uint32_t after = e & ~lost;
 		bool by_prot;
 		int err;
@@ -703,7 +727,7 @@ int mm_discard(uintptr_t start, uintptr_t end)
 				mprotect((void *)a, b - a,
 					 (int)page_prot(after));
 		} else if ((e & PS_CTX_MASK) && (e & PS_WP) &&
-			   !(e & PS_SHARED)) {
+			   !(e & (PS_SHARED | PS_HUGE))) {
 			/* Markers go too, on missing pages as well. */
 			set_entries(a, b, after);
 			mprotect((void *)a, b - a, (int)page_prot(after));

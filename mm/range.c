@@ -70,12 +70,16 @@ static bool on_tmpfs(const char *path)
  * (including the heap, stacks and private /dev/zero), shared memory, or a
  * type that cannot be registered at all.
  */
-static enum mm_vma_type classify(bool shared, const char *path)
+static enum mm_vma_type classify(bool shared, const char *path,
+				 uint64_t pagesize)
 {
 	/* System V segments ("/SYSV... (deleted)") are not registrable. */
 	bool shmem = starts_with(path, "/memfd:") ||
 		     starts_with(path, "/dev/shm/") || on_tmpfs(path);
 
+	/* Device DAX also has pages of its own size: not hugetlb. */
+	if (pagesize > PAGE_SIZE && !starts_with(path, "/dev/"))
+		return shared ? VMA_HUGETLB : VMA_HUGETLB_PRIVATE;
 	if (!shared) {
 		if (*path == '\0' || starts_with(path, "[heap]") ||
 		    starts_with(path, "[stack") ||
@@ -129,7 +133,13 @@ static bool parse_line(const char *line, struct mm_vma *v)
 	v->ino = parse_dec(&s);
 	while (*s == ' ')
 		s++;
-	v->type = classify(shared, s);
+	/*
+	 * Limitation: without PROCMAP_QUERY the page size is not read, so
+	 * only anonymous hugetlb memory ("/anon_hugepage") is known for it,
+	 * and its pages are taken to be 2 MiB.
+	 */
+	v->pagesize = starts_with(s, "/anon_hugepage") ? HPAGE_SIZE : PAGE_SIZE;
+	v->type = classify(shared, s, v->pagesize);
 	return true;
 }
 
@@ -200,8 +210,9 @@ static int query_vmas(int fd, uintptr_t start, uintptr_t end,
 				(q.vma_flags & PROCMAP_VMA_EXECUTABLE
 					 ? PROT_EXEC
 					 : 0);
+			out[n].pagesize = q.vma_page_size;
 			out[n].type = classify(q.vma_flags & PROCMAP_VMA_SHARED,
-					       name);
+					       name, q.vma_page_size);
 			out[n].ino = q.inode;
 			out[n].offset = q.vma_offset;
 		}

@@ -8,8 +8,8 @@
 const struct known_difference known_differences[] = {
 	{KNOWN_FEATURES,
 	 "UFFDIO_API offers only the features the emulator implements "
-	 "(0x1fdef: all of Linux 6.18's but MISSING_HUGETLBFS and "
-	 "MINOR_HUGETLBFS; Linux 6.18 on x86-64 offers 0x1ffff), and "
+	 "(0x1fdff: all of Linux 6.18's but MINOR_HUGETLBFS; Linux 6.18 on "
+	 "x86-64 offers 0x1ffff), and "
 	 "requesting another fails EINVAL, as on a kernel without it"},
 	{KNOWN_WP_ASYNC_FILES,
 	 "REGISTER in a WP_ASYNC context refuses WP mode alone on files on "
@@ -43,6 +43,13 @@ const struct known_difference known_differences[] = {
 	 "CAP_CHECKPOINT_RESTORE), where the kernel leaves the file as it "
 	 "was: the private copy is made by the system's copy-on-write fault, "
 	 "which reads the file, and the page it adds cannot be punched out"},
+	{KNOWN_HUGETLB_SHARED,
+	 "REGISTER refuses hugetlb memory mapped MAP_SHARED (MAP_HUGETLB, a "
+	 "hugetlb memfd or hugetlbfs file) with EINVAL, where the kernel "
+	 "registers it: whether its file has a page this mapping has not "
+	 "mapped cannot be learned from user space without adding the page "
+	 "(mincore() sees only this mapping's pages, cachestat() refuses "
+	 "hugetlbfs)"},
 	{NULL, NULL},
 };
 

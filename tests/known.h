@@ -23,6 +23,7 @@
 #define KNOWN_UNMERGED       "unmerged-mappings"
 #define KNOWN_FAULT_AROUND   "fault-around"
 #define KNOWN_PRIVATE_FILL   "private-fill"
+#define KNOWN_HUGETLB_SHARED "hugetlb-shared"
 
 struct known_difference {
 	const char *id;
@@ -37,9 +38,9 @@ const char *known_reason(const char *id);
 
 /*
  * What the emulator offers, where that is less than the kernel offers:
- * every feature of Linux 6.18 but MISSING_HUGETLBFS and MINOR_HUGETLBFS.
+ * every feature of Linux 6.18 but MINOR_HUGETLBFS.
  */
-#define EMU_FEATURES_OFFERED 0x1fdefULL
+#define EMU_FEATURES_OFFERED 0x1fdffULL
 
 /*
  * The next line is a known difference: on the emulator it has the value emu

@@ -241,8 +241,9 @@ void scenario_run(const struct backend *b, const struct instance *in,
 /* --- the table --- */
 
 const struct scenario_group *const scenario_groups[] = {
-	&scenarios_fd,   &scenarios_ranges, &scenarios_faults, &scenarios_wp,
-	&scenarios_move, &scenarios_shmem,  &scenarios_stress, NULL,
+	&scenarios_fd,      &scenarios_ranges, &scenarios_faults,
+	&scenarios_wp,      &scenarios_move,   &scenarios_shmem,
+	&scenarios_hugetlb, &scenarios_stress, NULL,
 };
 
 const struct scenario_group *scenario_group(const char *name)
@@ -425,6 +426,27 @@ static void judge(struct outcome *o, bool compared, const char *skip_why)
 		set_verdict(o, V_EQUAL, -1, "");
 }
 
+/*
+ * Free 2 MiB huge pages: what a row needing them maps, on one side at a
+ * time, is at most this many.
+ */
+#define HUGEPAGES_NEEDED 4
+
+static long free_hugepages(void)
+{
+	FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/"
+			"free_hugepages",
+			"r");
+	long n = 0;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%ld", &n) != 1)
+		n = 0;
+	fclose(f);
+	return n;
+}
+
 void instance_evaluate(const struct instance *in, struct outcome *o)
 {
 	char why[320], msg[768];
@@ -436,6 +458,16 @@ void instance_evaluate(const struct instance *in, struct outcome *o)
 	o->line = -1;
 	snprintf(o->kernel, sizeof(o->kernel), "skipped");
 	snprintf(o->emu, sizeof(o->emu), "not run");
+	if ((in->s->needs & NEEDS_HUGEPAGES) &&
+	    free_hugepages() < HUGEPAGES_NEEDED) {
+		snprintf(why, sizeof(why),
+			 "fewer than %d free 2 MiB huge pages "
+			 "(vm.nr_hugepages; tools/setup.sh test reserves "
+			 "them as root)",
+			 HUGEPAGES_NEEDED);
+		set_verdict(o, V_SKIPPED, -1, why);
+		return;
+	}
 	kernel_skip_reason(in, why, sizeof(why));
 
 	if (!why[0]) {

@@ -56,7 +56,8 @@ typedef void scenario_fn(const struct backend *b, struct record *r, int variant,
 
 /* What a scenario needs from the kernel beyond a working userfaultfd. */
 enum scenario_needs {
-	NEEDS_DEVICE = 1 << 0, /* a usable /dev/userfaultfd */
+	NEEDS_DEVICE = 1 << 0,    /* a usable /dev/userfaultfd */
+	NEEDS_HUGEPAGES = 1 << 1, /* free 2 MiB huge pages, on both sides */
 };
 
 struct scenario {
@@ -107,6 +108,7 @@ extern const struct scenario_group scenarios_stress;
 extern const struct scenario_group scenarios_wp;
 extern const struct scenario_group scenarios_move;
 extern const struct scenario_group scenarios_shmem;
+extern const struct scenario_group scenarios_hugetlb;
 
 /* Every group, ending with NULL. */
 extern const struct scenario_group *const scenario_groups[];

@@ -4,7 +4,8 @@
 # Installs what the build needs (Debian packages), builds uffdemu in build/,
 # then runs one job:
 #   tools/setup.sh demo    the demo monitor on the emulator (default)
-#   tools/setup.sh test    every test (ctest)
+#   tools/setup.sh test    every test (ctest; as root it reserves 8 huge
+#                          pages for the run and gives them back)
 #   tools/setup.sh bench   the benchmark: emulator against kernel (minutes)
 #   tools/setup.sh build   nothing more
 set -eu
@@ -40,7 +41,19 @@ demo)
 	;;
 test)
 	cd "$build"
-	exec ctest --output-on-failure --timeout 300 -j1
+	# The hugetlb rows need a few free 2 MiB huge pages: as root, reserve
+	# 8 more for the run and give them back afterwards.
+	hp=/proc/sys/vm/nr_hugepages
+	before=""
+	if [ "$(id -u)" -eq 0 ] && [ -w "$hp" ]; then
+		before=$(cat "$hp")
+		trap 'echo "$before" >"$hp"' EXIT
+		trap 'exit 130' INT TERM
+		echo $((before + 8)) >"$hp" 2>/dev/null || true
+	fi
+	status=0
+	ctest --output-on-failure --timeout 300 -j1 || status=$?
+	exit "$status"
 	;;
 bench)
 	shift

@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Hugetlb memory mapped MAP_PRIVATE (MAP_HUGETLB, 2 MiB pages): every
+ * range operation works on whole huge pages, REGISTER, UNREGISTER,
+ * WRITEPROTECT and the fills fail EINVAL on a misaligned start or length,
+ * faults report the huge page's address, and there is no ZEROPAGE and no
+ * MOVE.  The rows need free huge pages (vm.nr_hugepages); without them
+ * they are skipped on both sides.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "known.h"
+#include "scenario.h"
+
+#define H        ((uint64_t)2 << 20)
+#define HP(n)    ((uint64_t)(n)*H)
+#define MISSING  UFFDIO_REGISTER_MODE_MISSING
+#define WP       UFFDIO_REGISTER_MODE_WP
+#define MINOR    UFFDIO_REGISTER_MODE_MINOR
+#define WRITE_FL UFFD_PAGEFAULT_FLAG_WRITE
+#define WP_FL    UFFD_PAGEFAULT_FLAG_WP
+#define PROTECT  UFFDIO_WRITEPROTECT_MODE_WP
+
+/* n huge pages of private hugetlb memory, named A, and a source SRC. */
+static char *map_huge(size_t n, char **src)
+{
+	char *a = mmap(NULL, HP(n), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+
+	REQUIRE(a != MAP_FAILED);
+	name_area("A", a, HP(n));
+	*src = map_pages(H / PG, PROT_READ | PROT_WRITE);
+	fill_pattern(*src, H, 5);
+	name_area("SRC", *src, H);
+	return a;
+}
+
+static void rec_no_msg(const struct backend *b, struct record *r, int fd,
+		       const char *label)
+{
+	struct uffd_msg m;
+
+	rec_rv_is(r, label, read_msgs(b, fd, &m, 1), -EAGAIN);
+}
+
+static const struct huge_mode_case {
+	const char *name;
+	uint64_t mode;
+} huge_mode_cases[] = {
+	{"MISSING", MISSING},
+	{"WP", WP},
+	{"MISSING|WP", MISSING | WP},
+	{"MINOR", MINOR},
+	{"MISSING|MINOR", MISSING | MINOR},
+	{"MISSING|WP|MINOR", MISSING | WP | MINOR},
+};
+
+/*
+ * REGISTER in each mode: the masks lack ZEROPAGE and MOVE.  Then the
+ * alignment rules of REGISTER and UNREGISTER.
+ */
+SCENARIO(huge_register, CASES(huge_mode_cases), .needs = NEEDS_HUGEPAGES)
+{
+	uint64_t mode = huge_mode_cases[variant].mode, ioctls = 0;
+	char *a, *src;
+	int fd;
+
+	fd = setup_uffd(b, r, O_NONBLOCK, 0);
+	a = map_huge(2, &src);
+	rec_rv_is(r, "REGISTER A+4K",
+		  u_register(b, fd, u64p(a + PG), H, mode, NULL), -EINVAL);
+	rec_rv_is(r, "REGISTER A..A+2M+4K",
+		  u_register(b, fd, u64p(a), H + PG, mode, NULL), -EINVAL);
+	rec_rv_is(r, "REGISTER",
+		  u_register(b, fd, u64p(a), HP(2), mode, &ioctls), 0);
+	rec_hex(r, "ioctls", ioctls);
+	rec_rv_is(r, "UNREGISTER A+4K", u_unregister(b, fd, u64p(a + PG), H),
+		  -EINVAL);
+	rec_rv(r, "UNREGISTER A..A+2M+4K",
+	       u_unregister(b, fd, u64p(a), H + PG));
+	rec_rv_is(r, "UNREGISTER", u_unregister(b, fd, u64p(a), HP(2)), 0);
+}
+
+/*
+ * MISSING faults report the huge page; COPY fills whole huge pages only;
+ * ZEROPAGE, CONTINUE and MOVE have no place here.
+ */
+SCENARIO(huge_missing, .needs = NEEDS_HUGEPAGES)
+{
+	struct toucher *t;
+	int64_t field;
+	char *a, *src;
+	int fd;
+
+	fd = setup_uffd(b, r, O_NONBLOCK, 0);
+	a = map_huge(2, &src);
+	REQUIRE(rec_rv_is(r, "REGISTER",
+			  u_register(b, fd, u64p(a), HP(2), MISSING, NULL), 0));
+	t = touch(a + 0x1234, TOUCH_READ, 0);
+	expect_fault(b, r, fd, "A+0x1234", 0, u64p(a), -1);
+	rec_rv_is(r, "COPY 4 KiB",
+		  u_copy(b, fd, u64p(a), u64p(src), PG, 0, &field), -EINVAL);
+	rec_int_is(r, "COPY 4 KiB.field", field, -EINVAL);
+	rec_rv_is(r, "COPY at A+4K",
+		  u_copy(b, fd, u64p(a + PG), u64p(src), H, 0, &field),
+		  -EINVAL);
+	rec_rv_is(r, "ZEROPAGE", u_zeropage(b, fd, u64p(a), H, 0, &field),
+		  -EINVAL);
+	rec_int_is(r, "ZEROPAGE.field", field, -EINVAL);
+	rec_rv_is(r, "CONTINUE", u_continue(b, fd, u64p(a), H, 0, &field),
+		  -EFAULT);
+	rec_rv_is(r, "COPY", u_copy(b, fd, u64p(a), u64p(src), H, 0, &field),
+		  0);
+	rec_int_is(r, "COPY.field", field, (int64_t)H);
+	rec_touch(r, "T0", t, WAIT_MS, true, (unsigned char)src[0x1234]);
+	rec_int_is(r, "A+2M-1", (unsigned char)a[H - 1],
+		   (unsigned char)src[H - 1]);
+	rec_rv_is(r, "COPY again",
+		  u_copy(b, fd, u64p(a), u64p(src), H, 0, &field), -EEXIST);
+	rec_rv_is(r, "CONTINUE, mapped",
+		  u_continue(b, fd, u64p(a), H, 0, &field), -EFAULT);
+
+	t = touch(a + H + 5, TOUCH_WRITE, 'W');
+	expect_fault(b, r, fd, "A+2M+5", WRITE_FL, u64p(a + H), -1);
+	rec_rv_is(r, "COPY A..A+4M",
+		  u_copy(b, fd, u64p(a), u64p(src), HP(2), 0, &field), -EEXIST);
+	rec_rv_is(r, "COPY A+2M",
+		  u_copy(b, fd, u64p(a + H), u64p(src), H, 0, &field), 0);
+	rec_touch(r, "T1", t, WAIT_MS, true, 'W');
+	rec_no_msg(b, r, fd, "at the end");
+}
+
+/* With UFFD_FEATURE_EXACT_ADDRESS the fault reports the address itself. */
+SCENARIO(huge_exact, .needs = NEEDS_HUGEPAGES,
+	 .features = UFFD_FEATURE_EXACT_ADDRESS)
+{
+	struct toucher *t;
+	char *a, *src;
+	int fd;
+
+	fd = setup_uffd(b, r, O_NONBLOCK, UFFD_FEATURE_EXACT_ADDRESS);
+	a = map_huge(1, &src);
+	REQUIRE(rec_rv_is(r, "REGISTER",
+			  u_register(b, fd, u64p(a), H, MISSING, NULL), 0));
+	t = touch(a + 0x12345, TOUCH_READ, 0);
+	expect_fault(b, r, fd, "A+0x12345", 0, u64p(a + 0x12345), -1);
+	rec_rv_is(r, "WAKE the huge page's first 4 KiB",
+		  u_wake(b, fd, u64p(a), PG), 0);
+	rec_touch(r, "T0 after that WAKE", t, 100, false, -1);
+	rec_rv_is(r, "COPY", u_copy(b, fd, u64p(a), u64p(src), H, 0, NULL), 0);
+	rec_touch(r, "T0", t, WAIT_MS, true, (unsigned char)src[0x12345]);
+}
+
+/*
+ * POISON marks the whole huge page: any access raises SIGBUS; POISON
+ * again fails EEXIST, and COPY replaces the marker.
+ */
+SCENARIO(huge_poison, .needs = NEEDS_HUGEPAGES, .features = UFFD_FEATURE_POISON)
+{
+	char *a, *src, sigbus[32];
+	int64_t field;
+	int fd;
+
+	snprintf(sigbus, sizeof(sigbus), "SIGBUS %d",
+		 access("/proc/sys/vm/memory_failure_early_kill", F_OK)
+			 ? BUS_ADRERR
+			 : BUS_MCEERR_AR);
+	fd = setup_uffd(b, r, O_NONBLOCK, 0);
+	a = map_huge(2, &src);
+	REQUIRE(rec_rv_is(r, "REGISTER",
+			  u_register(b, fd, u64p(a), HP(2), MISSING, NULL), 0));
+	rec_rv_is(r, "POISON 4 KiB", u_poison(b, fd, u64p(a), PG, &field),
+		  -EINVAL);
+	rec_rv_is(r, "POISON", u_poison(b, fd, u64p(a), H, &field), 0);
+	rec_int_is(r, "POISON.field", field, (int64_t)H);
+	rec_read_byte(r, "read A+0", a, sigbus);
+	rec_read_byte(r, "read A+2M-1", a + H - 1, sigbus);
+	rec_rv_is(r, "POISON again", u_poison(b, fd, u64p(a), H, &field),
+		  -EEXIST);
+	rec_rv_is(r, "COPY over the marker",
+		  u_copy(b, fd, u64p(a), u64p(src), H, 0, NULL), 0);
+	rec_read_byte(r, "read A+0 after COPY", a, NULL);
+	rec_rv_is(r, "POISON over a page", u_poison(b, fd, u64p(a), H, &field),
+		  -EEXIST);
+	rec_no_msg(b, r, fd, "at the end");
+}
+
+/*
+ * WP mode: a page COPY made write-protected faults on the first write;
+ * WRITEPROTECT needs whole huge pages and leaves a marker on an empty
+ * one, so its first write is a WP fault too (after the page is
+ * populated), in WP mode alone.
+ */
+SCENARIO(huge_wp, .needs = NEEDS_HUGEPAGES,
+	 .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP)
+{
+	struct toucher *t;
+	char *a, *src;
+	int fd;
+
+	fd = setup_uffd(b, r, O_NONBLOCK, 0);
+	a = map_huge(2, &src);
+	REQUIRE(rec_rv_is(r, "REGISTER MISSING|WP",
+			  u_register(b, fd, u64p(a), H, MISSING | WP, NULL),
+			  0));
+	REQUIRE(rec_rv_is(r, "REGISTER WP A+2M",
+			  u_register(b, fd, u64p(a + H), H, WP, NULL), 0));
+	rec_rv_is(
+		r, "COPY(WP)",
+		u_copy(b, fd, u64p(a), u64p(src), H, UFFDIO_COPY_MODE_WP, NULL),
+		0);
+	rec_int_is(r, "read A+7", (unsigned char)a[7], (unsigned char)src[7]);
+	t = touch(a + 7, TOUCH_WRITE, 'W');
+	expect_fault(b, r, fd, "A+7", WP_FL | WRITE_FL, u64p(a), -1);
+	rec_rv_is(r, "unprotect 4 KiB", u_writeprotect(b, fd, u64p(a), PG, 0),
+		  -EINVAL);
+	rec_rv_is(r, "unprotect A+4K",
+		  u_writeprotect(b, fd, u64p(a + PG), H, 0), -EINVAL);
+	rec_rv_is(r, "unprotect", u_writeprotect(b, fd, u64p(a), H, 0), 0);
+	rec_touch(r, "T0", t, WAIT_MS, true, 'W');
+
+	rec_rv_is(r, "protect empty A+2M",
+		  u_writeprotect(b, fd, u64p(a + H), H, PROTECT), 0);
+	rec_int_is(r, "read A+2M", a[H], 0);
+	t = touch(a + H + 9, TOUCH_WRITE, 'V');
+	expect_fault(b, r, fd, "A+2M+9", WP_FL | WRITE_FL, u64p(a + H), -1);
+	rec_rv_is(r, "unprotect A+2M", u_writeprotect(b, fd, u64p(a + H), H, 0),
+		  0);
+	rec_touch(r, "T1", t, WAIT_MS, true, 'V');
+	rec_no_msg(b, r, fd, "at the end");
+}
+
+/*
+ * MADV_DONTNEED on hugetlb memory: the start must be aligned, the end is
+ * rounded down to a huge page; a discarded page faults again.
+ */
+SCENARIO(huge_discard, .needs = NEEDS_HUGEPAGES)
+{
+	struct toucher *t;
+	char *a, *src;
+	int fd;
+
+	fd = setup_uffd(b, r, O_NONBLOCK, 0);
+	a = map_huge(2, &src);
+	REQUIRE(rec_rv_is(r, "REGISTER",
+			  u_register(b, fd, u64p(a), HP(2), MISSING, NULL), 0));
+	REQUIRE(rec_rv_is(r, "COPY",
+			  u_copy(b, fd, u64p(a), u64p(src), HP(1), 0, NULL),
+			  0));
+	rec_rv_is(r, "MADV_DONTNEED 4 KiB",
+		  rv(b->madvise(a, PG, MADV_DONTNEED)), 0);
+	rec_read_byte(r, "read A+0", a, NULL);
+	rec_rv_is(r, "MADV_DONTNEED at A+4K",
+		  rv(b->madvise(a + PG, H, MADV_DONTNEED)), -EINVAL);
+	rec_rv_is(r, "MADV_FREE", rv(b->madvise(a, H, MADV_FREE)), -EINVAL);
+	rec_rv_is(r, "MADV_DONTNEED A..A+2M+4K",
+		  rv(b->madvise(a, H + PG, MADV_DONTNEED)), 0);
+	t = touch(a + 3, TOUCH_READ, 0);
+	expect_fault(b, r, fd, "A+3", 0, u64p(a), -1);
+	rec_rv_is(r, "COPY again",
+		  u_copy(b, fd, u64p(a), u64p(src), H, 0, NULL), 0);
+	rec_touch(r, "T0", t, WAIT_MS, true, (unsigned char)src[3]);
+	rec_no_msg(b, r, fd, "at the end");
+}
+
+/* UFFDIO_MOVE does not take hugetlb memory. */
+SCENARIO(huge_move, .needs = NEEDS_HUGEPAGES, .features = UFFD_FEATURE_MOVE)
+{
+	struct uffdio_move m;
+	char *a, *src, *s2;
+	int fd;
+
+	fd = setup_uffd(b, r, O_NONBLOCK, UFFD_FEATURE_MOVE);
+	a = map_huge(1, &src);
+	s2 = map_pages(H / PG, PROT_READ | PROT_WRITE);
+	memset(s2, 'm', H);
+	name_area("S2", s2, H);
+	REQUIRE(rec_rv_is(r, "REGISTER",
+			  u_register(b, fd, u64p(a), H, MISSING, NULL), 0));
+	m = (struct uffdio_move){u64p(a), u64p(s2), H, 0, 0};
+	rec_rv_is(r, "MOVE into it", rv(b->ioctl(fd, UFFDIO_MOVE, &m)),
+		  -EINVAL);
+	rec_int_is(r, "MOVE.move", m.move, -EINVAL);
+}
+
+static const struct huge_file_case {
+	const char *name;
+	bool memfd;
+	int flags;
+} huge_file_cases[] = {
+	{"MAP_SHARED | MAP_HUGETLB", false, MAP_SHARED},
+	{"hugetlb memfd, MAP_SHARED", true, MAP_SHARED},
+	{"hugetlb memfd, MAP_PRIVATE", true, MAP_PRIVATE},
+};
+
+/*
+ * Hugetlb memory with a file: shared mappings the emulator does not take;
+ * a memfd mapped MAP_PRIVATE works as MAP_HUGETLB does, and COPY leaves
+ * its file without a page.
+ */
+SCENARIO(huge_files, CASES(huge_file_cases), .needs = NEEDS_HUGEPAGES)
+{
+	const struct huge_file_case *c = &huge_file_cases[variant];
+	struct toucher *t;
+	struct stat st;
+	int mfd = -1, fd;
+	char *a, *src;
+	long ret;
+
+	if (c->memfd) {
+		mfd = memfd_create("uffdemu-huge", MFD_CLOEXEC | MFD_HUGETLB);
+		REQUIRE(mfd >= 0 && ftruncate(mfd, (off_t)HP(2)) == 0);
+	}
+	a = mmap(NULL, HP(2), PROT_READ | PROT_WRITE,
+		 c->flags | (c->memfd ? 0 : MAP_ANONYMOUS | MAP_HUGETLB), mfd,
+		 0);
+	REQUIRE(a != MAP_FAILED);
+	name_area("A", a, HP(2));
+	src = map_pages(H / PG, PROT_READ | PROT_WRITE);
+	fill_pattern(src, H, 9);
+	name_area("SRC", src, H);
+	fd = setup_uffd(b, r, O_NONBLOCK, 0);
+	if (c->flags == MAP_SHARED)
+		known_rv_rest(r, KNOWN_HUGETLB_SHARED, -EINVAL);
+	ret = u_register(b, fd, u64p(a), HP(2), MISSING, NULL);
+	rec_rv_is(r, "REGISTER", ret, 0);
+	if (ret)
+		return; /* as marked */
+	t = touch(a + H + 1, TOUCH_READ, 0);
+	expect_fault(b, r, fd, "A+2M+1", 0, u64p(a + H), -1);
+	rec_rv_is(r, "COPY", u_copy(b, fd, u64p(a + H), u64p(src), H, 0, NULL),
+		  0);
+	rec_touch(r, "T0", t, WAIT_MS, true, (unsigned char)src[1]);
+	if (mfd >= 0) {
+		REQUIRE(fstat(mfd, &st) == 0);
+		rec_int_is(r, "blocks of the file", st.st_blocks,
+			   c->flags == MAP_SHARED ? (int64_t)(H / 512) : 0);
+	}
+}
+
+/* UFFD_FEATURE_SIGBUS: a missing huge page raises SIGBUS at once. */
+SCENARIO(huge_sigbus, .needs = NEEDS_HUGEPAGES, .features = UFFD_FEATURE_SIGBUS)
+{
+	char *a, *src;
+	int fd;
+
+	fd = setup_uffd(b, r, O_NONBLOCK, UFFD_FEATURE_SIGBUS);
+	a = map_huge(1, &src);
+	REQUIRE(rec_rv_is(r, "REGISTER",
+			  u_register(b, fd, u64p(a), H, MISSING, NULL), 0));
+	rec_read_byte(r, "read A+5", a + 5, "SIGBUS 2");
+	rec_rv_is(r, "COPY", u_copy(b, fd, u64p(a), u64p(src), H, 0, NULL), 0);
+	rec_read_byte(r, "read A+5 after COPY", a + 5, NULL);
+	rec_no_msg(b, r, fd, "at the end");
+}
+
+/*
+ * UFFD_FEATURE_WP_ASYNC: a write to a protected huge page is resolved
+ * without a message, and the whole huge page becomes writable.
+ */
+SCENARIO(huge_wp_async, .needs = NEEDS_HUGEPAGES,
+	 .features = UFFD_FEATURE_WP_ASYNC)
+{
+	char *a, *src;
+	int fd;
+
+	fd = setup_uffd(b, r, O_NONBLOCK, UFFD_FEATURE_WP_ASYNC);
+	a = map_huge(1, &src);
+	a[0] = 'a';
+	REQUIRE(rec_rv_is(r, "REGISTER",
+			  u_register(b, fd, u64p(a), H, WP, NULL), 0));
+	rec_rv_is(r, "protect", u_writeprotect(b, fd, u64p(a), H, PROTECT), 0);
+	a[H - 1] = 'z';
+	a[PG] = 'y';
+	rec_int_is(r, "A+2M-1", a[H - 1], 'z');
+	rec_int_is(r, "A+4K", a[PG], 'y');
+	rec_rv_is(r, "protect again",
+		  u_writeprotect(b, fd, u64p(a), H, PROTECT), 0);
+	a[1] = 'b';
+	rec_int_is(r, "A+1", a[1], 'b');
+	rec_no_msg(b, r, fd, "at the end");
+}
+
+static const struct scenario *const list[] = {
+	&huge_register, &huge_missing,  &huge_exact, &huge_poison,
+	&huge_wp,       &huge_discard,  &huge_move,  &huge_files,
+	&huge_sigbus,   &huge_wp_async, NULL,
+};
+
+const struct scenario_group scenarios_hugetlb = {"hugetlb", list};
