@@ -65,9 +65,14 @@
  */
 #define PS_COW          (1U << 28)
 /*
- * Private anonymous hugetlb memory: each huge page (HPAGE_SIZE) has
+ * Hugetlb memory mapped MAP_PRIVATE: each huge page (HPAGE_SIZE) has
  * HPAGE_SIZE / PAGE_SIZE equal entries, changed together.  Its pages are
  * kept missing by PROT_NONE, since guard markers cannot be installed there.
+ * Limitation: so each missing or filled huge page may split a memory
+ * region.  And in a hugetlb file mapped MAP_PRIVATE a page the file has,
+ * written through another mapping, is taken for missing: a MISSING fault
+ * where the kernel maps it, no minor fault, CONTINUE fails EFAULT (the
+ * file's pages cannot be seen without adding them).
  */
 #define PS_HUGE         (1U << 29)
 /* The bits that tell one kind of mapping from another. */
