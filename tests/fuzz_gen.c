@@ -534,8 +534,10 @@ static bool gen_thread_op(struct fz_model *m, struct fz_op *op)
 	if (op->mode == TOUCH_PAGE_READ)
 		op->off &= ~(PG - 1);
 	op->x = (op->id & 0x7f) | 0x80;
+	/* After a partial UNREGISTER any page may be unregistered. */
 	if (avoid[AVOID_FAULT_AROUND].on && op->area == AREA_B &&
-	    m->b_registered && !(m->b_registered & (1U << (op->off / PG))))
+	    m->b_registered &&
+	    (m->b_holes || !(m->b_registered & (1U << (op->off / PG)))))
 		return false;
 	/* In a MAP_PRIVATE B a read of a registered page maps around too. */
 	if (avoid[AVOID_FAULT_AROUND].on && op->area == AREA_B &&

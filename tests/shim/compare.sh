@@ -8,11 +8,22 @@
 # stdout.  A program that exits 77 on the kernel found the kernel's
 # userfaultfd unavailable: that run is skipped.  EXPECTED, unless it is
 # "-", is the text both runs must print, so the emulator is checked even
-# where the kernel cannot be.
+# where the kernel cannot be.  With COMPARE_NEEDS_HUGEPAGES=N in the
+# environment, fewer than N free 2 MiB huge pages skip the test (77).
 set -u
 uffdemu=$1
 expected=$2
 shift 2
+need=${COMPARE_NEEDS_HUGEPAGES:-0}
+if [ "$need" -gt 0 ]; then
+	free=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages \
+		2>/dev/null || echo 0)
+	if [ "$free" -lt "$need" ]; then
+		echo "SKIP: $free free 2 MiB huge pages, $need needed" \
+			"(vm.nr_hugepages; tools/setup.sh test reserves them as root)"
+		exit 77
+	fi
+fi
 dir=$(mktemp -d) || exit 1
 trap 'rm -rf "$dir"' EXIT
 
