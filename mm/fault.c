@@ -171,10 +171,11 @@ static bool take_fault(uintptr_t addr, bool write, void *uc)
 	}
 	if (!(entry & PS_CTX_MASK))
 		return false;
-	if (ps_hidden(entry) && (entry & PS_WP) && !(entry & PS_MODE_WP)) {
+	if ((entry & PS_WP) && !(entry & PS_MODE_WP)) {
 		/*
 		 * A write-protect marker outside WP mode goes at the first
-		 * fault, and the access runs again, as on the kernel.
+		 * fault, and the access runs again, as on the kernel; so does
+		 * the mark of a populated page, at the first write.
 		 * Limitation: an operation on the page at the same moment may
 		 * write the marker back.
 		 */

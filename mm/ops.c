@@ -53,10 +53,11 @@ static void apply_prot(uintptr_t start, uintptr_t end)
  * while its populated pages are found, so no thread can populate a page
  * that is then hidden; a thread that touches it meanwhile sees a busy
  * entry and retries.  Write protection already on the pages stays, as on
- * the kernel: on populated pages where the new modes have WP and the pages
- * were registered, and markers on empty pages in any case (in a mode
- * without WP they are only in the way of ZEROPAGE and POISON, until a
- * fault clears them).  Poison markers stay too, hidden as they were.
+ * the kernel: on populated pages that were registered, and markers on
+ * empty pages in any case.  In a mode without WP a mark only takes the
+ * first write away, and a marker is in the way of ZEROPAGE and POISON,
+ * until a fault clears them; WP mode back, the marks that are left count
+ * again.  Poison markers stay too, hidden as they were.
  * Shared memory (PS_SHARED in modes) hides the pages this mapping has not
  * mapped, whether or not the file has them: the fault path tells the two
  * apart.
@@ -102,9 +103,7 @@ static int register_run(uintptr_t start, uintptr_t end, unsigned int slot,
 		for (uintptr_t p = a; p < b; p += PAGE_SIZE) {
 			uint32_t e = pagestate_get(p) & ~PS_BUSY;
 
-			if (vec[i] &&
-			    (!(modes & PS_MODE_WP) ||
-			     !vec[pages + ((p - start) >> PAGE_SHIFT)]))
+			if (vec[i] && !vec[pages + ((p - start) >> PAGE_SHIFT)])
 				e &= ~PS_WP;
 			if (err)
 				e = 0;

@@ -1131,6 +1131,52 @@ SCENARIO(wp_rules, CASES(rule_cases),
 	c->run(b, r, &s);
 }
 
+static const char *const wp_mark_cases[] = {
+	"no write while in MISSING mode",
+	"a write while in MISSING mode",
+};
+
+/*
+ * The mark of a protected page outlives a registration without WP mode:
+ * there the first write only takes it away, without a fault; if no write
+ * came, WP mode registered again finds the page protected.
+ */
+SCENARIO(wp_mark_kept, CASES(wp_mark_cases),
+	 .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP)
+{
+	struct toucher *t;
+	char *a;
+	int fd;
+
+	fd = setup_uffd(b, r, O_NONBLOCK, 0);
+	a = map_pages(2, PROT_READ | PROT_WRITE);
+	name_area("A", a, P(2));
+	a[0] = 'a';
+	REQUIRE(rec_rv_is(
+		r, "REGISTER WP",
+		u_register(b, fd, u64p(a), P(2), UFFDIO_REGISTER_MODE_WP, NULL),
+		0));
+	rec_rv_is(r, "protect", u_writeprotect(b, fd, u64p(a), P(2), PROTECT),
+		  0);
+	rec_rv_is(r, "REGISTER MISSING",
+		  u_register(b, fd, u64p(a), P(2), UFFDIO_REGISTER_MODE_MISSING,
+			     NULL),
+		  0);
+	if (variant == 1) {
+		t = touch(a + 5, TOUCH_WRITE, 'm');
+		rec_touch(r, "T0 in MISSING mode", t, WAIT_MS, true, 'm');
+	}
+	rec_rv_is(r, "REGISTER MISSING|WP",
+		  u_register(b, fd, u64p(a), P(2), MISSING_WP, NULL), 0);
+	t = touch(a + 9, TOUCH_WRITE, 'w');
+	if (variant == 0) {
+		expect_fault(b, r, fd, "A+0", WP_WRITE, u64p(a), -1);
+		rec_rv_is(r, "unprotect", u_writeprotect(b, fd, u64p(a), PG, 0),
+			  0);
+	}
+	rec_touch(r, "T1", t, WAIT_MS, true, 'w');
+}
+
 const struct scenario_group scenarios_wp = {
 	"wp",
 	(const struct scenario *const[]){
@@ -1142,6 +1188,7 @@ const struct scenario_group scenarios_wp = {
 		&wp_async_register,
 		&wp_async_scan,
 		&wp_rules,
+		&wp_mark_kept,
 		NULL,
 	},
 };
