@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <stddef.h>
 #include <string.h>
@@ -92,23 +93,34 @@ zero:
  * kernel's order of rules: MINOR needs shared memory (a memfd or tmpfs
  * file, mapped either way) or hugetlb memory; then private anonymous
  * memory, shared memory and hugetlb memory take every mode.
- * Limitation: of hugetlb memory only mappings made MAP_PRIVATE, with
- * 2 MiB pages, register; shared hugetlb memory is refused with EINVAL,
- * where the kernel registers it: whether its file has a page that this
- * mapping has not mapped cannot be learned without adding the page
- * (mincore() tells only of this mapping's pages, and cachestat() refuses
- * hugetlbfs).  So is every other mapping when a WP_ASYNC context asks for
- * WP mode alone, where the kernel accepts any memory type, files included.
+ * Limitation: hugetlb memory registers only with 2 MiB pages, and mapped
+ * MAP_SHARED only where its file can be opened for writing through
+ * /proc/self/map_files (CAP_CHECKPOINT_RESTORE), which fills write
+ * through; elsewhere it is refused with EINVAL, where the kernel
+ * registers it.  So is every other mapping when a WP_ASYNC context asks
+ * for WP mode alone, where the kernel accepts any memory type, files
+ * included.
  */
 static bool vma_compatible(const struct mm_vma *v, uint32_t modes)
 {
 	bool shmem = v->type == VMA_SHMEM || v->type == VMA_SHMEM_PRIVATE;
+	uint64_t off;
+	int fd;
 
 	if ((modes & PS_MODE_MINOR) && !shmem && !vma_is_hugetlb(v->type))
 		return false;
-	if (v->type == VMA_HUGETLB_PRIVATE)
-		return v->pagesize == HPAGE_SIZE;
-	return v->type == VMA_ANON || shmem;
+	if (vma_is_hugetlb(v->type) && v->pagesize != HPAGE_SIZE)
+		return false;
+	if (v->type == VMA_HUGETLB) {
+		fd = mm_vma_file(v->start, O_RDWR, &off);
+		if (fd < 0)
+			fd = mm_vma_file(v->start, O_RDONLY, &off);
+		if (fd < 0)
+			return false;
+		close(fd);
+		return true;
+	}
+	return v->type == VMA_ANON || v->type == VMA_HUGETLB_PRIVATE || shmem;
 }
 
 /* The entry bits a registration of v in modes starts from. */
@@ -118,6 +130,8 @@ static uint32_t vma_modes(const struct mm_vma *v, uint32_t modes)
 		return modes | PS_SHARED | PS_COW;
 	if (v->type == VMA_HUGETLB_PRIVATE)
 		return modes | PS_HUGE;
+	if (v->type == VMA_HUGETLB)
+		return modes | PS_HUGE | PS_SHARED;
 	return modes | (v->type == VMA_SHMEM ? PS_SHARED : 0);
 }
 
@@ -162,8 +176,8 @@ static int register_vmas(struct uffd_ctx *ctx, uintptr_t start, uintptr_t end,
 
 		if (!vma_compatible(&v[i], modes))
 			return -EINVAL;
-		if (v[i].type == VMA_SHMEM && !(v[i].prot & PROT_WRITE) &&
-		    !mm_vma_maywrite(v[i].start))
+		if ((v[i].type == VMA_SHMEM || v[i].type == VMA_HUGETLB) &&
+		    !(v[i].prot & PROT_WRITE) && !mm_vma_maywrite(v[i].start))
 			return -EPERM;
 		if (end <= v[i].end && huge_misaligned(&v[i], end))
 			return -EINVAL;

@@ -502,6 +502,28 @@ void emu_fault_map(uintptr_t start, uintptr_t end, const unsigned char *cached,
 	wq_unlock_in_handler();
 }
 
+/*
+ * emu_fault_map() for a hidden huge page of hugetlb memory mapped
+ * MAP_SHARED: opened, and the access that runs again maps it (the file's
+ * page, or a new one).
+ */
+void emu_fault_map_huge(uintptr_t page, uint32_t want)
+{
+	const uint32_t same = PS_CTX_MASK | PS_MODES | PS_PROTS | PS_KIND;
+	uint32_t e;
+
+	wq_lock_in_handler();
+	e = pagestate_get(page);
+	if ((e & same) == want && ps_hidden(e) &&
+	    !(e & (PS_BUSY | PS_POISON)) &&
+	    install_unhide(page, HPAGE_SIZE, page_prot(e & ~PS_HIDDEN_PROT),
+			   e & PS_HIDDEN_PROT) == 0)
+		for (uintptr_t a = page; a < page + HPAGE_SIZE; a += PAGE_SIZE)
+			pagestate_set(a, (e | PS_PRESENT | PS_IN_FILE) &
+						 ~PS_HIDDEN_PROT);
+	wq_unlock_in_handler();
+}
+
 static bool fault_wait(uintptr_t addr, bool write, enum fault_kind kind,
 		       ucontext_t *uc)
 {

@@ -458,8 +458,8 @@ API void *uffdemu_mmap(void *addr, size_t len, int prot, int flags, int fd,
 }
 
 /*
- * Whether shared memory (MAP_SHARED) maps all of [start, end): MADV_REMOVE
- * fails anywhere else, before it does anything.
+ * Whether shared memory (MAP_SHARED, hugetlb memory included) maps all of
+ * [start, end): MADV_REMOVE fails anywhere else, before it does anything.
  */
 static bool all_shared(uintptr_t start, uintptr_t end)
 {
@@ -470,7 +470,8 @@ static bool all_shared(uintptr_t start, uintptr_t end)
 	if (n <= 0 || n > 64)
 		return false;
 	for (int i = 0; i < n; i++) {
-		if (v[i].start > at || v[i].type != VMA_SHMEM)
+		if (v[i].start > at ||
+		    (v[i].type != VMA_SHMEM && v[i].type != VMA_HUGETLB))
 			return false;
 		at = v[i].end;
 	}
@@ -516,6 +517,11 @@ API int uffdemu_madvise(void *addr, size_t len, int advice)
 	if (advice != MADV_FREE)
 		tables_before_zap(start, end);
 	r = advice == MADV_FREE ? 0 : mm_discard(start, end);
+	/* The file of hugetlb memory no longer has the pages. */
+	for (uintptr_t a = start; r == 0 && advice == MADV_REMOVE && a < end;
+	     a += PAGE_SIZE)
+		if (pagestate_get(a) & PS_IN_FILE)
+			mm_update(a, a + PAGE_SIZE, 0, PS_IN_FILE);
 	if (r == 0)
 		r = madvise(addr, len, advice);
 	else

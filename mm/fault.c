@@ -152,6 +152,34 @@ static bool shared_fault(uintptr_t addr, bool write, uint32_t entry, void *uc)
 	return true;
 }
 
+/*
+ * shared_fault() for hugetlb memory mapped MAP_SHARED, where what the
+ * emulator knows of the file stands for mincore(); no fault-around there.
+ */
+static bool huge_shared_fault(uintptr_t addr, bool write, uint32_t entry,
+			      void *uc)
+{
+	bool in_file;
+
+	retry_addr = 0;
+	if (install_shared_busy()) {
+		sched_yield();
+		return true;
+	}
+	in_file = (entry & PS_IN_FILE) || mm_alias_maps(addr);
+	if (in_file && (entry & PS_MODE_MINOR))
+		return emu_fault(addr, write, FAULT_MINOR, uc);
+	if (!in_file && (entry & PS_MODE_MISSING)) {
+		if (mm_past_eof(addr)) {
+			fault_raise_sigbus(addr, uc, BUS_ADRERR, 0);
+			return true;
+		}
+		return emu_fault(addr, write, FAULT_MISSING, uc);
+	}
+	emu_fault_map_huge(ps_page(entry, addr), entry & vma_bits);
+	return true;
+}
+
 static bool take_fault(uintptr_t addr, bool write, void *uc)
 {
 	uint32_t entry = pagestate_get(addr);
@@ -192,6 +220,8 @@ static bool take_fault(uintptr_t addr, bool write, void *uc)
 		}
 		return true;
 	}
+	if ((entry & PS_SHARED) && (entry & PS_HUGE) && ps_hidden(entry))
+		return huge_shared_fault(addr, write, entry, uc);
 	if ((entry & PS_SHARED) && ps_hidden(entry))
 		return shared_fault(addr, write, entry, uc);
 	if ((entry & PS_MODE_MISSING) && !(entry & PS_PRESENT)) {

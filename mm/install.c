@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mm/mm.h"
@@ -553,6 +554,76 @@ ssize_t install_private(uintptr_t dst, const void *src, size_t len,
 		done += (size_t)r;
 		if ((size_t)r < n)
 			break;
+	}
+	atomic_fetch_sub(&shared_installs, 1);
+	return done ? (ssize_t)done : err;
+}
+
+/*
+ * Hugetlb memory mapped MAP_SHARED.  Its pages cannot be written through a
+ * second mapping made with mremap() (hugetlb refuses it) nor through
+ * /proc/self/mem (not into a shared mapping it may not write), so each
+ * huge page is allocated in the file with fallocate(), written through a
+ * mapping of the file of its own, and then opened here.  Whether the
+ * allocation added the page tells whether the file had it: EEXIST then,
+ * and the page is left as it was.
+ * Limitation: another process that reads the page meanwhile may see it
+ * zero-filled or partly written.
+ */
+ssize_t install_huge_shared(uintptr_t dst, const void *src, size_t len,
+			    unsigned int old_prot, unsigned int prot,
+			    enum install_hidden hidden)
+{
+	size_t done = 0;
+	int err = 0;
+
+	atomic_fetch_add(&shared_installs, 1);
+	while (!err && done < len) {
+		uint64_t off;
+		struct stat st;
+		blkcnt_t before;
+		bool added = false;
+		void *view = MAP_FAILED;
+		int fd = mm_vma_file(dst + done, O_RDWR, &off);
+
+		if (fd < 0) {
+			err = -ENOMEM;
+			break;
+		}
+		if (fstat(fd, &st) != 0 || off >= (uint64_t)st.st_size) {
+			err = -EFAULT; /* past the end of the file */
+		} else {
+			before = st.st_blocks;
+			if (fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)off,
+				      HPAGE_SIZE) != 0 ||
+			    fstat(fd, &st) != 0)
+				err = -ENOMEM;
+			else if (st.st_blocks == before)
+				err = -EEXIST;
+			else
+				added = true;
+		}
+		if (!err)
+			view = mmap(NULL, HPAGE_SIZE, PROT_READ | PROT_WRITE,
+				    MAP_SHARED, fd, (off_t)off);
+		if (!err && view == MAP_FAILED)
+			err = -ENOMEM;
+		if (!err && mem_write((uintptr_t)view, (const char *)src + done,
+				      HPAGE_SIZE) != (ssize_t)HPAGE_SIZE)
+			err = -EFAULT;
+		if (view != MAP_FAILED)
+			munmap(view, HPAGE_SIZE);
+		/* A page added but not filled goes again. */
+		if (err && added)
+			fallocate(fd,
+				  FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				  (off_t)off, HPAGE_SIZE);
+		close(fd);
+		if (!err)
+			err = install_map(dst + done, HPAGE_SIZE, old_prot,
+					  prot, hidden, false);
+		if (!err)
+			done += HPAGE_SIZE;
 	}
 	atomic_fetch_sub(&shared_installs, 1);
 	return done ? (ssize_t)done : err;

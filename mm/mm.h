@@ -75,6 +75,17 @@
  * file's pages cannot be seen without adding them).
  */
 #define PS_HUGE         (1U << 29)
+/*
+ * With PS_HUGE and PS_SHARED (hugetlb memory mapped MAP_SHARED): the file
+ * is known to have the page, because this mapping mapped it, or a fill
+ * or fault put it there.  Nothing else tells of a hugetlb file's pages.
+ * Limitation: a page the file got through another process, or through a
+ * mapping of this process that no longer maps it, is not known: it counts
+ * as missing from the file (a MISSING fault where the kernel maps it or
+ * reports a minor fault; COPY succeeds where the kernel fails EEXIST, and
+ * replaces it).
+ */
+#define PS_IN_FILE      (1U << 30)
 /* The bits that tell one kind of mapping from another. */
 #define PS_KIND         (PS_SHARED | PS_COW | PS_HUGE)
 
@@ -183,6 +194,7 @@ int mm_vma_flags(const uintptr_t *starts, int n, char (*out)[MM_FLAGS_MAX]);
 bool mm_vma_maywrite(uintptr_t start);
 bool mm_past_eof(uintptr_t addr);
 int mm_vma_file(uintptr_t addr, int flags, uint64_t *offset);
+bool mm_alias_maps(uintptr_t addr);
 
 struct mm_reg {
 	uintptr_t start;
@@ -254,6 +266,9 @@ int install_map(uintptr_t dst, size_t len, unsigned int old_prot,
 		unsigned int prot, enum install_hidden hidden, bool cow);
 ssize_t install_private(uintptr_t dst, const void *src, size_t len,
 			unsigned int prot, enum install_hidden hidden);
+ssize_t install_huge_shared(uintptr_t dst, const void *src, size_t len,
+			    unsigned int old_prot, unsigned int prot,
+			    enum install_hidden hidden);
 int install_populated(uintptr_t start, size_t len, unsigned char *vec);
 int install_mapped(uintptr_t start, size_t len, unsigned char *vec);
 bool install_shared_busy(void);
@@ -300,6 +315,7 @@ bool emu_fault(uintptr_t addr, bool write, enum fault_kind kind,
  */
 void emu_fault_map(uintptr_t start, uintptr_t end, const unsigned char *cached,
 		   uint32_t want, bool around, bool write);
+void emu_fault_map_huge(uintptr_t page, uint32_t want);
 
 /*
  * The lock the fault path holds while it resolves an asynchronous

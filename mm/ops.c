@@ -78,6 +78,9 @@ static int register_run(uintptr_t start, uintptr_t end, unsigned int slot,
 
 		vec[pages + ((a - start) >> PAGE_SHIFT)] =
 			(old & PS_CTX_MASK) != 0;
+		/* What is known of a hugetlb file stays known. */
+		if ((modes & PS_HUGE) && (modes & PS_SHARED))
+			keep |= old & PS_IN_FILE;
 		/* A poison marker stays, hidden as it was. */
 		if (old & PS_POISON)
 			keep |= old & (PS_POISON | PS_HIDDEN_PROT);
@@ -108,7 +111,10 @@ static int register_run(uintptr_t start, uintptr_t end, unsigned int slot,
 			if (err)
 				e = 0;
 			else if (vec[i] && ps_tracked(modes))
-				e |= PS_PRESENT;
+				e |= PS_PRESENT |
+				     ((modes & PS_HUGE) && (modes & PS_SHARED)
+					      ? PS_IN_FILE
+					      : 0);
 			else if (by_prot)
 				e |= PS_HIDDEN_PROT;
 			pagestate_set(p, e);
@@ -284,6 +290,10 @@ static ssize_t fill_run(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 
 	switch (op) {
 	case FILL_COPY:
+		if ((before & PS_HUGE) && (before & PS_SHARED))
+			return install_huge_shared(a, src, b - a,
+						   page_prot(before),
+						   page_prot(after), hidden);
 		if (before & PS_HUGE)
 			return install_copy_unit(a, src, b - a,
 						 page_prot(after), hidden,
@@ -331,6 +341,37 @@ static ssize_t fill_run(enum mm_fill_op op, uintptr_t a, uintptr_t b,
  * the file (EFAULT); CONTINUE needs the file to have it (EFAULT, EINVAL past
  * its end) and this mapping to lack it (EEXIST).
  */
+/*
+ * shared_fillable_end() for hugetlb memory mapped MAP_SHARED, a huge page
+ * at a time: what the emulator knows of the file stands for mincore(),
+ * which sees only this mapping's huge pages.  Past the end of the file
+ * COPY fails EFAULT (the install finds it), CONTINUE too, POISON does not.
+ */
+static ssize_t huge_shared_fillable_end(enum mm_fill_op op, uintptr_t a,
+					uintptr_t b)
+{
+	uintptr_t from = a;
+
+	for (; a < b; a += HPAGE_SIZE) {
+		uint32_t e = pagestate_get(a);
+		bool mapped = e & PS_PRESENT;
+		bool cached = mapped || (e & PS_IN_FILE) || mm_alias_maps(a);
+		bool ok;
+
+		if (op == FILL_CONTINUE && !cached)
+			return a > from ? (ssize_t)a : -EFAULT;
+		if (op == FILL_COPY)
+			ok = !cached;
+		else if (op == FILL_CONTINUE)
+			ok = !mapped;
+		else
+			ok = !mapped && !(e & (PS_POISON | PS_WP));
+		if (!ok)
+			break;
+	}
+	return (ssize_t)a;
+}
+
 static ssize_t shared_fillable_end(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 				   uint32_t e)
 {
@@ -407,6 +448,8 @@ static ssize_t fillable_end(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 	size_t n = 0;
 	int err;
 
+	if ((e & PS_SHARED) && (e & PS_HUGE))
+		return huge_shared_fillable_end(op, a, b);
 	if (e & PS_SHARED)
 		return shared_fillable_end(op, a, b, e);
 	/* No page cache behind private hugetlb memory to continue from. */
@@ -470,6 +513,8 @@ ssize_t mm_fill(enum mm_fill_op op, uintptr_t dst, const char *src, size_t len,
 		} else {
 			set = present | (wp ? PS_WP : 0);
 			clear = PS_HIDDEN_PROT | PS_POISON | (wp ? 0 : PS_WP);
+			if ((e & PS_HUGE) && (e & PS_SHARED))
+				set |= PS_IN_FILE;
 		}
 		after = (e & ~clear) | set;
 		r = fill_run(op, a, b,

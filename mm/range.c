@@ -293,6 +293,47 @@ bool mm_past_eof(uintptr_t addr)
 }
 
 /*
+ * Whether another mapping in this process of the file mapped at addr maps
+ * the file's page at addr's offset: a sign that the file has the page,
+ * which hugetlb memory gives no other way to learn.  System calls only:
+ * the fault path uses it.
+ */
+bool mm_alias_maps(uintptr_t addr)
+{
+	struct procmap_query self, q;
+	int qfd = query_fd_get();
+	unsigned char vec;
+	uint64_t off;
+
+	if (qfd < 0)
+		return false;
+	memset(&self, 0, sizeof(self));
+	self.size = sizeof(self);
+	self.query_addr = addr;
+	if (ioctl(qfd, PROCMAP_QUERY, &self) != 0 || !self.inode)
+		return false;
+	off = self.vma_offset + ((addr & PAGE_MASK) - self.vma_start);
+	for (uintptr_t at = 0;; at = q.vma_end) {
+		memset(&q, 0, sizeof(q));
+		q.size = sizeof(q);
+		q.query_flags = PROCMAP_QUERY_COVERING_OR_NEXT;
+		q.query_addr = at;
+		if (ioctl(qfd, PROCMAP_QUERY, &q) != 0)
+			return false;
+		if (q.inode != self.inode || q.dev_major != self.dev_major ||
+		    q.dev_minor != self.dev_minor ||
+		    q.vma_start == self.vma_start || off < q.vma_offset ||
+		    off - q.vma_offset >= q.vma_end - q.vma_start)
+			continue;
+		if (mincore((void *)(uintptr_t)(q.vma_start +
+						(off - q.vma_offset)),
+			    PAGE_SIZE, &vec) == 0 &&
+		    (vec & 1))
+			return true;
+	}
+}
+
+/*
  * A descriptor of /proc/self/maps kept for PROCMAP_QUERY, which uses no
  * file position and so can be shared: opening the file costs more than the
  * query.  It names the address space it was opened in, so a fork child

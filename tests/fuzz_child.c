@@ -430,7 +430,7 @@ static void op_api(const struct fz_op *op, int fd)
 		return;
 	rec_hex(&rec, "api", p->api);
 	if (!ret)
-		known_hex(&rec, KNOWN_FEATURES, EMU_FEATURES_OFFERED);
+		known_features(&rec);
 	rec_hex(&rec, "features", p->features);
 	rec_hex(&rec, "ioctls", p->ioctls);
 }

@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The known differences between the emulator and the kernel (see known.h). */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include "backend.h"
 #include "known.h"
 
 const struct known_difference known_differences[] = {
 	{KNOWN_FEATURES,
-	 "UFFDIO_API offers only the features the emulator implements "
-	 "(0x1fdff: all of Linux 6.18's but MINOR_HUGETLBFS; Linux 6.18 on "
-	 "x86-64 offers 0x1ffff), and "
+	 "UFFDIO_API offers the features the emulator implements (0x1ffff: "
+	 "all of Linux 6.18's on x86-64), where the running kernel offers "
+	 "others, and "
 	 "requesting another fails EINVAL, as on a kernel without it"},
 	{KNOWN_WP_ASYNC_FILES,
 	 "REGISTER in a WP_ASYNC context refuses WP mode alone on files on "
@@ -43,13 +48,6 @@ const struct known_difference known_differences[] = {
 	 "CAP_CHECKPOINT_RESTORE), where the kernel leaves the file as it "
 	 "was: the private copy is made by the system's copy-on-write fault, "
 	 "which reads the file, and the page it adds cannot be punched out"},
-	{KNOWN_HUGETLB_SHARED,
-	 "REGISTER refuses hugetlb memory mapped MAP_SHARED (MAP_HUGETLB, a "
-	 "hugetlb memfd or hugetlbfs file) with EINVAL, where the kernel "
-	 "registers it: whether its file has a page this mapping has not "
-	 "mapped cannot be learned from user space without adding the page "
-	 "(mincore() sees only this mapping's pages, cachestat() refuses "
-	 "hugetlbfs)"},
 	{NULL, NULL},
 };
 
@@ -79,6 +77,36 @@ void known_hex(struct record *r, const char *id, uint64_t emu)
 
 	snprintf(v, sizeof(v), "%#llx", (unsigned long long)emu);
 	known(r, id, v);
+}
+
+/* What the running kernel offers; 0 where it has no userfaultfd. */
+static uint64_t kernel_offer(void)
+{
+	static uint64_t offer;
+	static bool probed;
+	struct uffdio_api api = {.api = UFFD_API};
+	int fd;
+
+	if (probed)
+		return offer;
+	probed = true;
+#ifdef SYS_userfaultfd
+	fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+#else
+	fd = -1;
+#endif
+	if (fd < 0)
+		return 0;
+	if (ioctl(fd, UFFDIO_API, &api) == 0)
+		offer = api.features;
+	close(fd);
+	return offer;
+}
+
+void known_features(struct record *r)
+{
+	if (kernel_offer() != EMU_FEATURES_OFFERED)
+		known_hex(r, KNOWN_FEATURES, EMU_FEATURES_OFFERED);
 }
 
 void known_rv_rest(struct record *r, const char *id, long emu)

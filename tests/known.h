@@ -23,7 +23,6 @@
 #define KNOWN_UNMERGED       "unmerged-mappings"
 #define KNOWN_FAULT_AROUND   "fault-around"
 #define KNOWN_PRIVATE_FILL   "private-fill"
-#define KNOWN_HUGETLB_SHARED "hugetlb-shared"
 
 struct known_difference {
 	const char *id;
@@ -38,9 +37,9 @@ const char *known_reason(const char *id);
 
 /*
  * What the emulator offers, where that is less than the kernel offers:
- * every feature of Linux 6.18 but MINOR_HUGETLBFS.
+ * every feature of Linux 6.18.
  */
-#define EMU_FEATURES_OFFERED 0x1fdffULL
+#define EMU_FEATURES_OFFERED 0x1ffffULL
 
 /*
  * The next line is a known difference: on the emulator it has the value emu
@@ -50,6 +49,13 @@ const char *known_reason(const char *id);
  */
 void known(struct record *r, const char *id, const char *emu);
 void known_rest(struct record *r, const char *id, const char *emu);
+
+/*
+ * The next line, the features UFFDIO_API offered, is the known difference
+ * "features" where the running kernel offers other features than the
+ * emulator.
+ */
+void known_features(struct record *r);
 
 /* The same with the value formatted as rec_hex() and rec_rv() do. */
 void known_hex(struct record *r, const char *id, uint64_t emu);

@@ -418,7 +418,7 @@ SCENARIO(api_offer)
 
 	REQUIRE(rec_fd_is(r, "userfaultfd", fd, 0));
 	rec_rv_is(r, "API", u_api(b, (int)fd, 0, &a), 0);
-	known_hex(r, KNOWN_FEATURES, EMU_FEATURES_OFFERED);
+	known_features(r);
 	rec_hex(r, "features offered", a.features);
 	rec_hex_is(r, "ioctls", a.ioctls, API_IOCTLS);
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Hugetlb memory mapped MAP_PRIVATE (MAP_HUGETLB, 2 MiB pages): every
+ * Hugetlb memory (MAP_HUGETLB and hugetlb memfds, 2 MiB pages): every
  * range operation works on whole huge pages, REGISTER, UNREGISTER,
  * WRITEPROTECT and the fills fail EINVAL on a misaligned start or length,
  * faults report the huge page's address, and there is no ZEROPAGE and no
@@ -300,9 +300,8 @@ static const struct huge_file_case {
 };
 
 /*
- * Hugetlb memory with a file: shared mappings the emulator does not take;
- * a memfd mapped MAP_PRIVATE works as MAP_HUGETLB does, and COPY leaves
- * its file without a page.
+ * Hugetlb memory with a file behind it: COPY puts the page in the file of
+ * a shared mapping, and leaves the file of a private one without it.
  */
 SCENARIO(huge_files, CASES(huge_file_cases), .needs = NEEDS_HUGEPAGES)
 {
@@ -326,12 +325,10 @@ SCENARIO(huge_files, CASES(huge_file_cases), .needs = NEEDS_HUGEPAGES)
 	fill_pattern(src, H, 9);
 	name_area("SRC", src, H);
 	fd = setup_uffd(b, r, O_NONBLOCK, 0);
-	if (c->flags == MAP_SHARED)
-		known_rv_rest(r, KNOWN_HUGETLB_SHARED, -EINVAL);
 	ret = u_register(b, fd, u64p(a), HP(2), MISSING, NULL);
 	rec_rv_is(r, "REGISTER", ret, 0);
 	if (ret)
-		return; /* as marked */
+		return;
 	t = touch(a + H + 1, TOUCH_READ, 0);
 	expect_fault(b, r, fd, "A+2M+1", 0, u64p(a + H), -1);
 	rec_rv_is(r, "COPY", u_copy(b, fd, u64p(a + H), u64p(src), H, 0, NULL),
@@ -387,10 +384,158 @@ SCENARIO(huge_wp_async, .needs = NEEDS_HUGEPAGES,
 	rec_no_msg(b, r, fd, "at the end");
 }
 
+/*
+ * A hugetlb memfd of size huge pages mapped MAP_SHARED twice, n huge pages
+ * each: A and V.
+ */
+static char *map_huge_shared(size_t n, size_t size, char **v, char **src)
+{
+	int mfd = memfd_create("uffdemu-huge", MFD_CLOEXEC | MFD_HUGETLB);
+	char *a;
+
+	REQUIRE(mfd >= 0);
+	a = mmap(NULL, HP(n), PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	*v = mmap(NULL, HP(n), PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	REQUIRE(a != MAP_FAILED && *v != MAP_FAILED);
+	/* After the mappings, which make a hugetlb file as long as they are. */
+	REQUIRE(ftruncate(mfd, (off_t)HP(size)) == 0);
+	close(mfd);
+	name_area("A", a, HP(n));
+	name_area("V", *v, HP(n));
+	/* Two huge pages: COPYs of two read no memory beyond. */
+	*src = map_pages(HP(2) / PG, PROT_READ | PROT_WRITE);
+	fill_pattern(*src, HP(2), 11);
+	name_area("SRC", *src, HP(2));
+	return a;
+}
+
+/*
+ * Shared hugetlb memory, MISSING mode: a page the file has is mapped
+ * without a message; COPY puts a page in the file, seen through V, and
+ * fails EEXIST where the file has the page; after MADV_DONTNEED the file
+ * still has it, after MADV_REMOVE it is missing again.
+ */
+SCENARIO(huge_shared, .needs = NEEDS_HUGEPAGES)
+{
+	struct toucher *t;
+	char *a, *v, *src;
+	int64_t field;
+	int fd;
+
+	fd = setup_uffd(b, r, O_NONBLOCK, 0);
+	a = map_huge_shared(3, 3, &v, &src);
+	v[0] = 'v';
+	REQUIRE(rec_rv_is(r, "REGISTER",
+			  u_register(b, fd, u64p(a), HP(3), MISSING, NULL), 0));
+	rec_int_is(r, "A+0, in the file", a[0], 'v');
+	rec_no_msg(b, r, fd, "no message for A+0");
+	rec_rv_is(r, "COPY A+0, mapped",
+		  u_copy(b, fd, u64p(a), u64p(src), H, 0, &field), -EEXIST);
+
+	t = touch(a + H + 5, TOUCH_READ, 0);
+	expect_fault(b, r, fd, "A+2M+5", 0, u64p(a + H), -1);
+	rec_rv_is(r, "COPY A+2M",
+		  u_copy(b, fd, u64p(a + H), u64p(src), H, 0, &field), 0);
+	rec_touch(r, "T0", t, WAIT_MS, true, (unsigned char)src[5]);
+	rec_int_is(r, "V+2M+5", (unsigned char)v[H + 5], (unsigned char)src[5]);
+
+	v[HP(2)] = 'w';
+	rec_rv_is(r, "COPY A+4M, in the file only",
+		  u_copy(b, fd, u64p(a + HP(2)), u64p(src), H, 0, &field),
+		  -EEXIST);
+	rec_int_is(r, "V+4M after it", v[HP(2)], 'w');
+
+	rec_rv_is(r, "MADV_DONTNEED A+0", rv(b->madvise(a, H, MADV_DONTNEED)),
+		  0);
+	rec_int_is(r, "A+0 again", a[0], 'v');
+	rec_rv_is(r, "MADV_REMOVE A+2M", rv(b->madvise(a + H, H, MADV_REMOVE)),
+		  0);
+	t = touch(a + H + 7, TOUCH_READ, 0);
+	expect_fault(b, r, fd, "A+2M+7", 0, u64p(a + H), -1);
+	rec_rv_is(r, "COPY A+2M again",
+		  u_copy(b, fd, u64p(a + H), u64p(src), H, 0, &field), 0);
+	rec_touch(r, "T1", t, WAIT_MS, true, (unsigned char)src[7]);
+	rec_no_msg(b, r, fd, "at the end");
+}
+
+/*
+ * Shared hugetlb memory, MINOR mode: a page the file has is a minor
+ * fault, whose contents the monitor may change through V before CONTINUE
+ * maps it; a page the file lacks is allocated without a message.
+ */
+SCENARIO(huge_shared_minor, .needs = NEEDS_HUGEPAGES,
+	 .features = UFFD_FEATURE_MINOR_HUGETLBFS)
+{
+	struct toucher *t;
+	char *a, *v, *src;
+	int64_t field;
+	int fd;
+
+	fd = setup_uffd(b, r, O_NONBLOCK, 0);
+	a = map_huge_shared(3, 3, &v, &src);
+	v[0] = 'v';
+	v[HP(2)] = 'x';
+	REQUIRE(rec_rv_is(r, "REGISTER",
+			  u_register(b, fd, u64p(a), HP(3), MINOR, NULL), 0));
+	t = touch(a + 1, TOUCH_READ, 0);
+	expect_fault(b, r, fd, "A+1", UFFD_PAGEFAULT_FLAG_MINOR, u64p(a), -1);
+	v[1] = 'm';
+	rec_rv_is(r, "CONTINUE 4 KiB",
+		  u_continue(b, fd, u64p(a), PG, 0, &field), -EINVAL);
+	rec_rv_is(r, "CONTINUE", u_continue(b, fd, u64p(a), H, 0, &field), 0);
+	rec_int_is(r, "CONTINUE.field", field, (int64_t)H);
+	rec_touch(r, "T0", t, WAIT_MS, true, 'm');
+	rec_rv_is(r, "CONTINUE again", u_continue(b, fd, u64p(a), H, 0, &field),
+		  -EEXIST);
+	rec_rv_is(r, "CONTINUE A+2M, not in the file",
+		  u_continue(b, fd, u64p(a + H), H, 0, &field), -EFAULT);
+	t = touch(a + H + 3, TOUCH_WRITE, 'n');
+	rec_touch(r, "T1 on A+2M, not in the file", t, WAIT_MS, true, 'n');
+	rec_int_is(r, "V+2M+3", v[H + 3], 'n');
+	t = touch(a + HP(2) + 1, TOUCH_WRITE, 'W');
+	expect_fault(b, r, fd, "A+4M+1", UFFD_PAGEFAULT_FLAG_MINOR | WRITE_FL,
+		     u64p(a + HP(2)), -1);
+	rec_rv_is(r, "CONTINUE A+4M",
+		  u_continue(b, fd, u64p(a + HP(2)), H, 0, NULL), 0);
+	rec_touch(r, "T2", t, WAIT_MS, true, 'W');
+	rec_int_is(r, "V+4M", v[HP(2)], 'x');
+	rec_no_msg(b, r, fd, "at the end");
+}
+
+/*
+ * The end of a shared hugetlb file: COPY and CONTINUE fail EFAULT, an
+ * access raises SIGBUS; POISON works there.
+ */
+SCENARIO(huge_shared_eof, .needs = NEEDS_HUGEPAGES,
+	 .features = UFFD_FEATURE_POISON)
+{
+	char *a, *v, *src;
+	int64_t field;
+	int fd;
+
+	fd = setup_uffd(b, r, O_NONBLOCK, 0);
+	a = map_huge_shared(2, 1, &v, &src);
+	REQUIRE(rec_rv_is(r, "REGISTER",
+			  u_register(b, fd, u64p(a), HP(2), MISSING, NULL), 0));
+	rec_rv_is(r, "COPY A+2M",
+		  u_copy(b, fd, u64p(a + H), u64p(src), H, 0, &field), -EFAULT);
+	rec_rv_is(r, "COPY A..A+4M",
+		  u_copy(b, fd, u64p(a), u64p(src), HP(2), 0, &field), -EAGAIN);
+	rec_int_is(r, "COPY A..A+4M.field", field, (int64_t)H);
+	rec_rv_is(r, "CONTINUE A+2M",
+		  u_continue(b, fd, u64p(a + H), H, 0, &field), -EFAULT);
+	rec_read_byte(r, "read A+2M", a + H, "SIGBUS 2");
+	rec_read_byte(r, "read A+0", a, NULL);
+	/* Hugetlb poisons past the end too. */
+	rec_rv_is(r, "POISON A+2M", u_poison(b, fd, u64p(a + H), H, &field), 0);
+	rec_no_msg(b, r, fd, "at the end");
+}
+
 static const struct scenario *const list[] = {
-	&huge_register, &huge_missing,  &huge_exact, &huge_poison,
-	&huge_wp,       &huge_discard,  &huge_move,  &huge_files,
-	&huge_sigbus,   &huge_wp_async, NULL,
+	&huge_register,   &huge_missing,  &huge_exact,  &huge_poison,
+	&huge_wp,         &huge_discard,  &huge_move,   &huge_files,
+	&huge_sigbus,     &huge_wp_async, &huge_shared, &huge_shared_minor,
+	&huge_shared_eof, NULL,
 };
 
 const struct scenario_group scenarios_hugetlb = {"hugetlb", list};

@@ -271,7 +271,7 @@ SCENARIO(wp_async_api, CASES(wp_async_api_cases),
 
 	REQUIRE(rec_fd_is(r, "userfaultfd", fd, 0));
 	rec_rv_is(r, "API", u_api(b, (int)fd, c->features, &a), 0);
-	known_hex(r, KNOWN_FEATURES, EMU_FEATURES_OFFERED);
+	known_features(r);
 	rec_hex(r, "API.features", a.features);
 	rec_hex_is(r, "API.ioctls", a.ioctls, 0x8000000000000003ULL);
 	if (b->fdinfo((int)fd, buf, sizeof(buf)) < 0)
