@@ -81,9 +81,8 @@
  * or fault put it there.  Nothing else tells of a hugetlb file's pages.
  * Limitation: a page the file got through another process, or through a
  * mapping of this process that no longer maps it, is not known: it counts
- * as missing from the file (a MISSING fault where the kernel maps it or
- * reports a minor fault; COPY succeeds where the kernel fails EEXIST, and
- * replaces it).
+ * as missing from the file, a MISSING fault where the kernel maps it or
+ * reports a minor fault (COPY finds it, and fails EEXIST as the kernel).
  */
 #define PS_IN_FILE      (1U << 30)
 /* The bits that tell one kind of mapping from another. */
