@@ -3,8 +3,10 @@
  * Post-copy into huge pages: a monitor thread serves the MISSING faults of
  * private hugetlb memory (MAP_HUGETLB, 2 MiB pages) with 2 MiB COPYs, as
  * a VM's memory is restored on the destination of a migration.  Pages the
- * program discards with MADV_DONTNEED fault again.  It exits 77 when no
- * huge page can be had.
+ * program discards with MADV_DONTNEED fault again.  Then minor faults on a
+ * hugetlb memfd mapped twice: the monitor writes each page through the
+ * second mapping and maps it with CONTINUE.  It exits 77 when no huge page
+ * can be had.
  */
 #include "mon.h"
 
@@ -52,6 +54,74 @@ static void *monitor(void *arg)
 			die("UFFDIO_COPY");
 	}
 	return NULL;
+}
+
+/* The minor faults of a shared hugetlb memfd, served through its alias. */
+static char *shared, *alias;
+static int minor_uffd;
+
+static void *minor_monitor(void *arg)
+{
+	(void)arg;
+	for (int n = 0; n < 2; n++) {
+		struct pollfd p = {minor_uffd, POLLIN, 0};
+		struct uffdio_continue c;
+		struct uffd_msg m;
+		unsigned long page;
+
+		if (poll(&p, 1, -1) < 0)
+			die("poll");
+		if (read(minor_uffd, &m, sizeof(m)) != sizeof(m))
+			die("read");
+		page = (unsigned long)(m.arg.pagefault.address -
+				       (uintptr_t)shared) /
+		       HUGE;
+		say("monitor: minor fault %s on huge page %lu\n",
+		    m.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_MINOR
+			    ? "flagged"
+			    : "not flagged",
+		    page);
+		alias[page * HUGE + 1] = 'u';
+		c = (struct uffdio_continue){
+			{m.arg.pagefault.address, HUGE}, 0, 0};
+		if (ioctl(minor_uffd, UFFDIO_CONTINUE, &c) != 0)
+			die("UFFDIO_CONTINUE");
+	}
+	return NULL;
+}
+
+static void minor_phase(void)
+{
+	struct uffdio_register reg;
+	int mfd = memfd_create("mon-huge", MFD_CLOEXEC | MFD_HUGETLB);
+	pthread_t t;
+
+	if (mfd < 0)
+		die("memfd_create");
+	shared = mmap(NULL, 2 * HUGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd,
+		      0);
+	alias = mmap(NULL, 2 * HUGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd,
+		     0);
+	if (shared == MAP_FAILED || alias == MAP_FAILED)
+		skip("no 2 MiB huge pages to map");
+	alias[0] = 'a';
+	alias[HUGE] = 'b';
+	minor_uffd = uffd_create(O_CLOEXEC | O_NONBLOCK);
+	uffd_api(minor_uffd, UFFD_FEATURE_MINOR_HUGETLBFS);
+	reg = (struct uffdio_register){
+		{(uintptr_t)shared, 2 * HUGE}, UFFDIO_REGISTER_MODE_MINOR, 0};
+	if (ioctl(minor_uffd, UFFDIO_REGISTER, &reg) != 0)
+		die("UFFDIO_REGISTER(MINOR)");
+	say("registered a shared hugetlb memfd for minor faults, ioctls "
+	    "0x%llx\n",
+	    (unsigned long long)reg.ioctls);
+	pthread_create(&t, NULL, minor_monitor, NULL);
+	say("main: huge page 1 reads %c%c\n", shared[HUGE], shared[HUGE + 1]);
+	shared[2] = 'w';
+	say("main: huge page 0 reads %c%c%c, the alias %c\n", shared[0],
+	    shared[1], shared[2], alias[2]);
+	pthread_join(t, NULL);
+	close(mfd);
 }
 
 static void show_page(const char *what, unsigned long page)
@@ -116,5 +186,6 @@ int main(void)
 	range = (struct uffdio_range){(uintptr_t)area, PAGES * HUGE};
 	try("UNREGISTER", UFFDIO_UNREGISTER, &range);
 	say("faults served: %d\n", __atomic_load_n(&served, __ATOMIC_SEQ_CST));
+	minor_phase();
 	return 0;
 }
