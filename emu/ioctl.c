@@ -93,11 +93,13 @@ zero:
  * kernel's order of rules: MINOR needs shared memory (a memfd or tmpfs
  * file, mapped either way) or hugetlb memory; then private anonymous
  * memory, shared memory and hugetlb memory take every mode.
- * Limitation: hugetlb memory registers only with 2 MiB pages, and mapped
- * MAP_SHARED only where its file can be opened for writing through
- * /proc/self/map_files (CAP_CHECKPOINT_RESTORE), which fills write
- * through; elsewhere it is refused with EINVAL, where the kernel
- * registers it.  So is every other mapping when a WP_ASYNC context asks
+ * Limitation: hugetlb memory registers only with 2 MiB pages, or 1 GiB
+ * pages mapped MAP_SHARED (a write through /proc/self/mem into a private
+ * 1 GiB page, which a private install needs, never completes on Linux
+ * 6.18), and mapped MAP_SHARED only where its file can be opened for
+ * writing through /proc/self/map_files (CAP_CHECKPOINT_RESTORE), which
+ * fills write through; elsewhere it is refused with EINVAL, where the
+ * kernel registers it.  So is every other mapping when a WP_ASYNC context asks
  * for WP mode alone, where the kernel accepts any memory type, files
  * included.
  */
@@ -109,7 +111,8 @@ static bool vma_compatible(const struct mm_vma *v, uint32_t modes)
 
 	if ((modes & PS_MODE_MINOR) && !shmem && !vma_is_hugetlb(v->type))
 		return false;
-	if (vma_is_hugetlb(v->type) && v->pagesize != HPAGE_SIZE)
+	if (vma_is_hugetlb(v->type) && v->pagesize != HPAGE_SIZE &&
+	    (v->pagesize != GPAGE_SIZE || v->type != VMA_HUGETLB))
 		return false;
 	if (v->type == VMA_HUGETLB) {
 		fd = mm_vma_file(v->start, O_RDWR, &off);
@@ -128,6 +131,8 @@ static uint32_t vma_modes(const struct mm_vma *v, uint32_t modes)
 {
 	if (v->type == VMA_SHMEM_PRIVATE)
 		return modes | PS_SHARED | PS_COW;
+	if (vma_is_hugetlb(v->type) && v->pagesize == GPAGE_SIZE)
+		modes |= PS_GIGA;
 	if (v->type == VMA_HUGETLB_PRIVATE)
 		return modes | PS_HUGE;
 	if (v->type == VMA_HUGETLB)
@@ -420,7 +425,7 @@ static ssize_t fill_target(enum mm_fill_op op, uintptr_t dst, size_t len,
 		return -EINVAL;
 	/* Huge pages: no ZEROPAGE, and whole pages only. */
 	if ((first & PS_HUGE) &&
-	    (op == FILL_ZERO || ((dst | len) & ~HPAGE_MASK)))
+	    (op == FILL_ZERO || ((dst | len) & (ps_page_size(first) - 1))))
 		return -EINVAL;
 	/* CONTINUE maps pages a file has: shared and hugetlb memory only. */
 	if (op == FILL_CONTINUE && !(first & (PS_SHARED | PS_HUGE)))
@@ -478,8 +483,7 @@ static ssize_t fill(struct resolve *res, enum mm_fill_op op, uintptr_t dst,
 
 	mm_lock();
 	r = fill_target(op, dst, len, wp);
-	if (pagestate_get(dst) & PS_HUGE)
-		unit = HPAGE_SIZE;
+	unit = ps_page_size(pagestate_get(dst));
 	mm_unlock();
 	if (r < 0 || op != FILL_COPY)
 		goto run;
@@ -642,12 +646,14 @@ static int writeprotect_vmas(uintptr_t start, uintptr_t end, bool wp)
 		uintptr_t b = a;
 		int err;
 
+		/* One owner, one kind of memory: markers depend on both. */
 		while (b < end && (pagestate_get(b) & PS_MODE_WP) &&
-		       (pagestate_get(b) & PS_CTX_MASK) == (e & PS_CTX_MASK))
+		       (pagestate_get(b) & (PS_CTX_MASK | PS_KIND)) ==
+			       (e & (PS_CTX_MASK | PS_KIND)))
 			b += PAGE_SIZE;
 		/* Hugetlb memory: the whole range in whole huge pages. */
 		if (b > a && (e & PS_HUGE) &&
-		    ((start | (end - start)) & ~HPAGE_MASK))
+		    ((start | (end - start)) & (ps_page_size(e) - 1)))
 			return -EINVAL;
 		if (b > a) {
 			err = mm_writeprotect(a, b, wp, marks_unpopulated(e),

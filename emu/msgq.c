@@ -516,9 +516,11 @@ void emu_fault_map_huge(uintptr_t page, uint32_t want)
 	e = pagestate_get(page);
 	if ((e & same) == want && ps_hidden(e) &&
 	    !(e & (PS_BUSY | PS_POISON)) &&
-	    install_unhide(page, HPAGE_SIZE, page_prot(e & ~PS_HIDDEN_PROT),
+	    install_unhide(page, ps_page_size(e),
+			   page_prot(e & ~PS_HIDDEN_PROT),
 			   e & PS_HIDDEN_PROT) == 0)
-		for (uintptr_t a = page; a < page + HPAGE_SIZE; a += PAGE_SIZE)
+		for (uintptr_t a = page; a < page + ps_page_size(e);
+		     a += PAGE_SIZE)
 			pagestate_set(a, (e | PS_PRESENT | PS_IN_FILE) &
 						 ~PS_HIDDEN_PROT);
 	wq_unlock_in_handler();

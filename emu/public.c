@@ -503,9 +503,10 @@ API int uffdemu_madvise(void *addr, size_t len, int advice)
 	 * tells no one.  MADV_FREE fails EINVAL there.
 	 */
 	if (pagestate_get(start) & PS_HUGE) {
-		end = start + ((end - start) & HPAGE_MASK);
-		if ((start & ~HPAGE_MASK) || advice == MADV_FREE ||
-		    end == start)
+		size_t size = ps_page_size(pagestate_get(start));
+
+		end = start + ((end - start) & ~(size - 1));
+		if ((start & (size - 1)) || advice == MADV_FREE || end == start)
 			return madvise(addr, len, advice);
 	}
 	mm_lock();

@@ -194,7 +194,7 @@ static bool take_fault(uintptr_t addr, bool write, void *uc)
 	if (!access_allowed(entry, write))
 		return false;
 	if (entry & PS_POISON) {
-		fault_raise_poison(addr, uc, entry & PS_HUGE);
+		fault_raise_poison(addr, uc, ps_page_shift(entry));
 		return true;
 	}
 	if (!(entry & PS_CTX_MASK))
@@ -290,12 +290,12 @@ void fault_raise_sigbus(uintptr_t addr, void *ucontext, int code, short lsb)
  */
 static int poison_code = -1;
 
-void fault_raise_poison(uintptr_t addr, void *ucontext, bool huge)
+void fault_raise_poison(uintptr_t addr, void *ucontext, unsigned int shift)
 {
 	bool mce = poison_code == BUS_MCEERR_AR;
 
 	fault_raise_sigbus(addr, ucontext, mce ? BUS_MCEERR_AR : BUS_ADRERR,
-			   mce ? (huge ? HPAGE_SHIFT : PAGE_SHIFT) : 0);
+			   mce ? (short)shift : 0);
 }
 
 /* Hands a fault that is not ours to the application's own disposition. */

@@ -564,7 +564,8 @@ ssize_t install_private(uintptr_t dst, const void *src, size_t len,
  * second mapping made with mremap() (hugetlb refuses it) nor through
  * /proc/self/mem (not into a shared mapping it may not write), so each
  * huge page is allocated in the file with fallocate(), written through a
- * mapping of the file of its own, and then opened here.  Whether the
+ * mapping of the file of its own, and then opened here; size is the huge
+ * pages' size.  Whether the
  * allocation added the page tells whether the file had it: EEXIST then,
  * and the page is left as it was.
  * Limitation: another process that reads the page meanwhile may see it
@@ -572,7 +573,7 @@ ssize_t install_private(uintptr_t dst, const void *src, size_t len,
  */
 ssize_t install_huge_shared(uintptr_t dst, const void *src, size_t len,
 			    unsigned int old_prot, unsigned int prot,
-			    enum install_hidden hidden)
+			    enum install_hidden hidden, size_t size)
 {
 	size_t done = 0;
 	int err = 0;
@@ -595,7 +596,7 @@ ssize_t install_huge_shared(uintptr_t dst, const void *src, size_t len,
 		} else {
 			before = st.st_blocks;
 			if (fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)off,
-				      HPAGE_SIZE) != 0 ||
+				      size) != 0 ||
 			    fstat(fd, &st) != 0)
 				err = -ENOMEM;
 			else if (st.st_blocks == before)
@@ -604,26 +605,26 @@ ssize_t install_huge_shared(uintptr_t dst, const void *src, size_t len,
 				added = true;
 		}
 		if (!err)
-			view = mmap(NULL, HPAGE_SIZE, PROT_READ | PROT_WRITE,
+			view = mmap(NULL, size, PROT_READ | PROT_WRITE,
 				    MAP_SHARED, fd, (off_t)off);
 		if (!err && view == MAP_FAILED)
 			err = -ENOMEM;
 		if (!err && mem_write((uintptr_t)view, (const char *)src + done,
-				      HPAGE_SIZE) != (ssize_t)HPAGE_SIZE)
+				      size) != (ssize_t)size)
 			err = -EFAULT;
 		if (view != MAP_FAILED)
-			munmap(view, HPAGE_SIZE);
+			munmap(view, size);
 		/* A page added but not filled goes again. */
 		if (err && added)
 			fallocate(fd,
 				  FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				  (off_t)off, HPAGE_SIZE);
+				  (off_t)off, size);
 		close(fd);
 		if (!err)
-			err = install_map(dst + done, HPAGE_SIZE, old_prot,
-					  prot, hidden, false);
+			err = install_map(dst + done, size, old_prot, prot,
+					  hidden, false);
 		if (!err)
-			done += HPAGE_SIZE;
+			done += size;
 	}
 	atomic_fetch_sub(&shared_installs, 1);
 	return done ? (ssize_t)done : err;

@@ -21,6 +21,8 @@
 #define HPAGE_SHIFT 21
 #define HPAGE_SIZE  (1UL << HPAGE_SHIFT)
 #define HPAGE_MASK  (~(HPAGE_SIZE - 1))
+#define GPAGE_SHIFT 30
+#define GPAGE_SIZE  (1UL << GPAGE_SHIFT)
 
 /* Top of the user address space of an ordinary process. */
 #if defined(__x86_64__)
@@ -65,8 +67,8 @@
  */
 #define PS_COW          (1U << 28)
 /*
- * Hugetlb memory mapped MAP_PRIVATE: each huge page (HPAGE_SIZE) has
- * HPAGE_SIZE / PAGE_SIZE equal entries, changed together.  Its pages are
+ * Hugetlb memory: each huge page (2 MiB, or 1 GiB with PS_GIGA) has one
+ * equal entry per PAGE_SIZE, all changed together.  Its pages are
  * kept missing by PROT_NONE, since guard markers cannot be installed there.
  * Limitation: so each missing or filled huge page may split a memory
  * region.  And in a hugetlb file mapped MAP_PRIVATE a page the file has,
@@ -85,8 +87,10 @@
  * reports a minor fault (COPY finds it, and fails EEXIST as the kernel).
  */
 #define PS_IN_FILE      (1U << 30)
+/* With PS_HUGE: the huge pages are of 1 GiB (GPAGE_SIZE), not 2 MiB. */
+#define PS_GIGA         (1U << 31)
 /* The bits that tell one kind of mapping from another. */
-#define PS_KIND         (PS_SHARED | PS_COW | PS_HUGE)
+#define PS_KIND         (PS_SHARED | PS_COW | PS_HUGE | PS_GIGA)
 
 #define PS_PROT_SHIFT 19
 
@@ -110,9 +114,16 @@ static inline bool ps_hidden(uint32_t e)
 }
 
 /* The page holding addr, and its size: a huge page in hugetlb memory. */
+static inline unsigned int ps_page_shift(uint32_t e)
+{
+	if (!(e & PS_HUGE))
+		return PAGE_SHIFT;
+	return (e & PS_GIGA) ? GPAGE_SHIFT : HPAGE_SHIFT;
+}
+
 static inline size_t ps_page_size(uint32_t e)
 {
-	return (e & PS_HUGE) ? HPAGE_SIZE : PAGE_SIZE;
+	return 1UL << ps_page_shift(e);
 }
 
 static inline uintptr_t ps_page(uint32_t e, uintptr_t addr)
@@ -267,7 +278,7 @@ ssize_t install_private(uintptr_t dst, const void *src, size_t len,
 			unsigned int prot, enum install_hidden hidden);
 ssize_t install_huge_shared(uintptr_t dst, const void *src, size_t len,
 			    unsigned int old_prot, unsigned int prot,
-			    enum install_hidden hidden);
+			    enum install_hidden hidden, size_t size);
 int install_populated(uintptr_t start, size_t len, unsigned char *vec);
 int install_mapped(uintptr_t start, size_t len, unsigned char *vec);
 bool install_shared_busy(void);
@@ -289,7 +300,7 @@ int fault_init(void);
 int fault_sigaction(int sig, const struct sigaction *act,
 		    struct sigaction *oact);
 void fault_raise_sigbus(uintptr_t addr, void *ucontext, int code, short lsb);
-void fault_raise_poison(uintptr_t addr, void *ucontext, bool huge);
+void fault_raise_poison(uintptr_t addr, void *ucontext, unsigned int shift);
 
 /*
  * What the fault path asks of the userfaultfd layer.  emu_fault() runs

@@ -291,13 +291,13 @@ static ssize_t fill_run(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 	switch (op) {
 	case FILL_COPY:
 		if ((before & PS_HUGE) && (before & PS_SHARED))
-			return install_huge_shared(a, src, b - a,
-						   page_prot(before),
-						   page_prot(after), hidden);
+			return install_huge_shared(
+				a, src, b - a, page_prot(before),
+				page_prot(after), hidden, ps_page_size(before));
 		if (before & PS_HUGE)
 			return install_copy_unit(a, src, b - a,
 						 page_prot(after), hidden,
-						 HPAGE_SIZE);
+						 ps_page_size(before));
 		if (before & PS_COW)
 			return install_private(a, src, b - a, page_prot(after),
 					       hidden);
@@ -352,7 +352,7 @@ static ssize_t huge_shared_fillable_end(enum mm_fill_op op, uintptr_t a,
 {
 	uintptr_t from = a;
 
-	for (; a < b; a += HPAGE_SIZE) {
+	for (; a < b; a += ps_page_size(pagestate_get(from))) {
 		uint32_t e = pagestate_get(a);
 		bool mapped = e & PS_PRESENT;
 		bool cached = mapped || (e & PS_IN_FILE) || mm_alias_maps(a);
@@ -460,7 +460,7 @@ static ssize_t fillable_end(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 						       : (ssize_t)a;
 	if (e & PS_HUGE) {
 		/* A huge page is populated as a whole: one look each. */
-		for (; a < b; a += HPAGE_SIZE) {
+		for (; a < b; a += ps_page_size(e)) {
 			err = install_populated(a, PAGE_SIZE, vec);
 			if (err)
 				return err;

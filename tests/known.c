@@ -48,6 +48,11 @@ const struct known_difference known_differences[] = {
 	 "CAP_CHECKPOINT_RESTORE), where the kernel leaves the file as it "
 	 "was: the private copy is made by the system's copy-on-write fault, "
 	 "which reads the file, and the page it adds cannot be punched out"},
+	{KNOWN_GIGA_PRIVATE,
+	 "REGISTER refuses hugetlb memory with 1 GiB pages mapped MAP_PRIVATE "
+	 "with EINVAL, where the kernel registers it: a private install writes "
+	 "through /proc/self/mem, and such a write into a 1 GiB page never "
+	 "completes on Linux 6.18"},
 	{NULL, NULL},
 };
 

@@ -23,6 +23,7 @@
 #define KNOWN_UNMERGED       "unmerged-mappings"
 #define KNOWN_FAULT_AROUND   "fault-around"
 #define KNOWN_PRIVATE_FILL   "private-fill"
+#define KNOWN_GIGA_PRIVATE   "giga-private"
 
 struct known_difference {
 	const char *id;

@@ -531,11 +531,121 @@ SCENARIO(huge_shared_eof, .needs = NEEDS_HUGEPAGES,
 	rec_no_msg(b, r, fd, "at the end");
 }
 
+#define G        ((uint64_t)1 << 30)
+#define HUGE_1GB (30 << 26) /* MAP_HUGE_1GB, MFD_HUGE_1GB */
+
+/*
+ * Hugetlb memory with 1 GiB pages, a memfd mapped MAP_SHARED: alignment to
+ * the gigantic page, the fault reports its address, COPY fills it whole,
+ * MADV_DONTNEED rounds down to it.  Mapped MAP_PRIVATE the emulator does
+ * not take it.
+ */
+static const char *const giga_cases[] = {"MAP_SHARED", "MAP_PRIVATE"};
+
+SCENARIO(giga_missing, CASES(giga_cases), .needs = NEEDS_GIGAPAGES,
+	 .watchdog_s = 60)
+{
+	int mfd = memfd_create("uffdemu-giga",
+			       MFD_CLOEXEC | MFD_HUGETLB | HUGE_1GB);
+	struct toucher *t;
+	uint64_t ioctls = 0;
+	int64_t field;
+	char *a, *src;
+	long ret;
+	int fd;
+
+	REQUIRE(mfd >= 0 && ftruncate(mfd, (off_t)G) == 0);
+	fd = setup_uffd(b, r, O_NONBLOCK, 0);
+	a = mmap(NULL, G, PROT_READ | PROT_WRITE,
+		 variant ? MAP_PRIVATE : MAP_SHARED, mfd, 0);
+	REQUIRE(a != MAP_FAILED);
+	close(mfd);
+	name_area("A", a, G);
+	src = map_pages(G / PG, PROT_READ | PROT_WRITE);
+	memset(src, 'g', G);
+	src[G - 1] = 'z';
+	name_area("SRC", src, G);
+	rec_rv_is(r, "REGISTER A..A+2M",
+		  u_register(b, fd, u64p(a), H, MISSING, NULL), -EINVAL);
+	if (variant)
+		known_rv_rest(r, KNOWN_GIGA_PRIVATE, -EINVAL);
+	ret = u_register(b, fd, u64p(a), G, MISSING | WP, &ioctls);
+	rec_rv_is(r, "REGISTER", ret, 0);
+	if (ret)
+		return; /* as marked */
+	rec_hex(r, "ioctls", ioctls);
+	t = touch(a + 0x12345678, TOUCH_READ, 0);
+	expect_fault(b, r, fd, "A+0x12345678", 0, u64p(a), -1);
+	rec_rv_is(r, "COPY 2 MiB",
+		  u_copy(b, fd, u64p(a), u64p(src), H, 0, &field), -EINVAL);
+	rec_rv_is(r, "protect 2 MiB",
+		  u_writeprotect(b, fd, u64p(a), H, PROTECT), -EINVAL);
+	rec_rv_is(r, "COPY", u_copy(b, fd, u64p(a), u64p(src), G, 0, &field),
+		  0);
+	rec_int_is(r, "COPY.field", field, (int64_t)G);
+	rec_touch(r, "T0", t, WAIT_MS, true, 'g');
+	rec_int_is(r, "A+1G-1", a[G - 1], 'z');
+	rec_rv_is(r, "MADV_DONTNEED 2 MiB", rv(b->madvise(a, H, MADV_DONTNEED)),
+		  0);
+	rec_int_is(r, "A+0 after it", a[0], 'g');
+	/* What takes the page away: from the file, or from the mapping. */
+	rec_rv_is(r, "discard",
+		  rv(b->madvise(a, G, variant ? MADV_DONTNEED : MADV_REMOVE)),
+		  0);
+	t = touch(a + 5, TOUCH_READ, 0);
+	expect_fault(b, r, fd, "A+5", 0, u64p(a), -1);
+	rec_rv_is(r, "COPY again",
+		  u_copy(b, fd, u64p(a), u64p(src), G, 0, NULL), 0);
+	rec_touch(r, "T1", t, WAIT_MS, true, 'g');
+	rec_no_msg(b, r, fd, "at the end");
+}
+
+/*
+ * A shared hugetlb memfd with 1 GiB pages, MINOR mode: the monitor writes
+ * the page through a second view, CONTINUE maps it.
+ */
+SCENARIO(giga_shared_minor, .needs = NEEDS_GIGAPAGES, .watchdog_s = 60,
+	 .features = UFFD_FEATURE_MINOR_HUGETLBFS)
+{
+	int mfd = memfd_create("uffdemu-giga",
+			       MFD_CLOEXEC | MFD_HUGETLB | HUGE_1GB);
+	struct toucher *t;
+	int64_t field;
+	char *a, *v;
+	int fd;
+
+	REQUIRE(mfd >= 0);
+	a = mmap(NULL, G, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	v = mmap(NULL, G, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	REQUIRE(a != MAP_FAILED && v != MAP_FAILED);
+	close(mfd);
+	name_area("A", a, G);
+	name_area("V", v, G);
+	v[0] = 'v';
+	fd = setup_uffd(b, r, O_NONBLOCK, 0);
+	REQUIRE(rec_rv_is(r, "REGISTER",
+			  u_register(b, fd, u64p(a), G, MINOR, NULL), 0));
+	t = touch(a + H + 1, TOUCH_READ, 0);
+	expect_fault(b, r, fd, "A+2M+1", UFFD_PAGEFAULT_FLAG_MINOR, u64p(a),
+		     -1);
+	v[H + 1] = 'm';
+	rec_rv_is(r, "CONTINUE 2 MiB", u_continue(b, fd, u64p(a), H, 0, &field),
+		  -EINVAL);
+	rec_rv_is(r, "CONTINUE", u_continue(b, fd, u64p(a), G, 0, &field), 0);
+	rec_touch(r, "T0", t, WAIT_MS, true, 'm');
+	rec_int_is(r, "A+0", a[0], 'v');
+	rec_no_msg(b, r, fd, "at the end");
+}
+
 static const struct scenario *const list[] = {
-	&huge_register,   &huge_missing,  &huge_exact,  &huge_poison,
-	&huge_wp,         &huge_discard,  &huge_move,   &huge_files,
-	&huge_sigbus,     &huge_wp_async, &huge_shared, &huge_shared_minor,
-	&huge_shared_eof, NULL,
+	&huge_register,     &huge_missing,
+	&huge_exact,        &huge_poison,
+	&huge_wp,           &huge_discard,
+	&huge_move,         &huge_files,
+	&huge_sigbus,       &huge_wp_async,
+	&huge_shared,       &huge_shared_minor,
+	&huge_shared_eof,   &giga_missing,
+	&giga_shared_minor, NULL,
 };
 
 const struct scenario_group scenarios_hugetlb = {"hugetlb", list};

@@ -822,6 +822,39 @@ SCENARIO(shm_private_eof, .features = UFFD_FEATURE_POISON)
 	rec_no_msg(b, r, fd, "at the end");
 }
 
+/*
+ * One registration over a memfd page and an anonymous page next to it:
+ * WRITEPROTECT leaves a marker on the empty memfd page only (the context
+ * has no WP_UNPOPULATED), so ZEROPAGE fills the anonymous one.
+ */
+SCENARIO(shm_wp_mixed, .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP)
+{
+	int mfd = memfd_create("uffdemu-mixed", MFD_CLOEXEC);
+	int64_t field;
+	char *a;
+	int fd;
+
+	REQUIRE(mfd >= 0 && ftruncate(mfd, (off_t)PG) == 0);
+	a = map_pages(2, PROT_READ | PROT_WRITE);
+	REQUIRE(mmap(a, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, mfd,
+		     0) == a);
+	close(mfd);
+	name_area("A", a, P(2));
+	fd = setup_uffd(b, r, O_NONBLOCK, 0);
+	REQUIRE(rec_rv_is(r, "REGISTER",
+			  u_register(b, fd, u64p(a), P(2), MISSING | WP, NULL),
+			  0));
+	rec_rv_is(r, "protect",
+		  u_writeprotect(b, fd, u64p(a), P(2),
+				 UFFDIO_WRITEPROTECT_MODE_WP),
+		  0);
+	rec_rv(r, "ZEROPAGE A+0, the memfd's",
+	       u_zeropage(b, fd, u64p(a), PG, 0, &field));
+	rec_rv_is(r, "ZEROPAGE A+1, anonymous",
+		  u_zeropage(b, fd, u64p(a + PG), PG, 0, &field), 0);
+	rec_no_msg(b, r, fd, "at the end");
+}
+
 static const struct scenario *const list[] = {
 	&shm_missing,
 	&shm_two_views,
@@ -838,6 +871,7 @@ static const struct scenario *const list[] = {
 	&shm_private_minor,
 	&shm_private_wp,
 	&shm_private_eof,
+	&shm_wp_mixed,
 	NULL,
 };
 

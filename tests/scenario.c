@@ -432,12 +432,15 @@ static void judge(struct outcome *o, bool compared, const char *skip_why)
  */
 #define HUGEPAGES_NEEDED 4
 
-static long free_hugepages(void)
+static long free_hugepages(const char *size)
 {
-	FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/"
-			"free_hugepages",
-			"r");
+	char path[96];
+	FILE *f;
 	long n = 0;
+
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/mm/hugepages/hugepages-%s/free_hugepages", size);
+	f = fopen(path, "r");
 
 	if (!f)
 		return 0;
@@ -459,12 +462,20 @@ void instance_evaluate(const struct instance *in, struct outcome *o)
 	snprintf(o->kernel, sizeof(o->kernel), "skipped");
 	snprintf(o->emu, sizeof(o->emu), "not run");
 	if ((in->s->needs & NEEDS_HUGEPAGES) &&
-	    free_hugepages() < HUGEPAGES_NEEDED) {
+	    free_hugepages("2048kB") < HUGEPAGES_NEEDED) {
 		snprintf(why, sizeof(why),
 			 "fewer than %d free 2 MiB huge pages "
 			 "(vm.nr_hugepages; tools/setup.sh test reserves "
 			 "them as root)",
 			 HUGEPAGES_NEEDED);
+		set_verdict(o, V_SKIPPED, -1, why);
+		return;
+	}
+	if ((in->s->needs & NEEDS_GIGAPAGES) &&
+	    free_hugepages("1048576kB") < 1) {
+		snprintf(why, sizeof(why),
+			 "no free 1 GiB huge page (tools/setup.sh test "
+			 "reserves one as root where memory allows)");
 		set_verdict(o, V_SKIPPED, -1, why);
 		return;
 	}

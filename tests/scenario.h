@@ -58,6 +58,7 @@ typedef void scenario_fn(const struct backend *b, struct record *r, int variant,
 enum scenario_needs {
 	NEEDS_DEVICE = 1 << 0,    /* a usable /dev/userfaultfd */
 	NEEDS_HUGEPAGES = 1 << 1, /* free 2 MiB huge pages, on both sides */
+	NEEDS_GIGAPAGES = 1 << 2, /* a free 1 GiB huge page, on both sides */
 };
 
 struct scenario {

@@ -5,7 +5,8 @@
 # then runs one job:
 #   tools/setup.sh demo    the demo monitor on the emulator (default)
 #   tools/setup.sh test    every test (ctest; as root it reserves 8 huge
-#                          pages for the run and gives them back)
+#                          pages of 2 MiB and one of 1 GiB for the run and
+#                          gives them back)
 #   tools/setup.sh bench   the benchmark: emulator against kernel (minutes)
 #   tools/setup.sh build   nothing more
 set -eu
@@ -41,15 +42,21 @@ demo)
 	;;
 test)
 	cd "$build"
-	# The hugetlb rows need a few free 2 MiB huge pages: as root, reserve
-	# 8 more for the run and give them back afterwards.
+	# The hugetlb rows need a few free 2 MiB huge pages and one of 1 GiB:
+	# as root, reserve them for the run and give them back afterwards
+	# (a 1 GiB page may not be had where memory is fragmented: those rows
+	# are skipped then).
 	hp=/proc/sys/vm/nr_hugepages
-	before=""
+	gp=/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages
 	if [ "$(id -u)" -eq 0 ] && [ -w "$hp" ]; then
 		before=$(cat "$hp")
-		trap 'echo "$before" >"$hp"' EXIT
+		gbefore=$(cat "$gp" 2>/dev/null || echo "")
+		trap 'echo "$before" >"$hp"; [ -z "$gbefore" ] ||
+			echo "$gbefore" >"$gp"' EXIT
 		trap 'exit 130' INT TERM
 		echo $((before + 8)) >"$hp" 2>/dev/null || true
+		[ -z "$gbefore" ] || echo $((gbefore + 1)) >"$gp" 2>/dev/null ||
+			true
 	fi
 	status=0
 	ctest --output-on-failure --timeout 300 -j1 || status=$?
