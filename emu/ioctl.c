@@ -243,8 +243,14 @@ static int do_register(struct uffd_ctx *ctx, void *arg)
 	return 0;
 }
 
+/*
+ * The checks of UNREGISTER.  *stop is where the unregistering ends: end,
+ * or, when a registered hugetlb mapping would be split inside a huge page
+ * (EINVAL), the start of that mapping, since the kernel unregisters the
+ * mappings before it first.
+ */
 static int unregister_check(struct uffd_ctx *ctx, uintptr_t start,
-			    uintptr_t end)
+			    uintptr_t end, uintptr_t *stop)
 {
 	struct mm_vma v[MAX_VMAS];
 	int n = mm_vmas(start, end, v, MAX_VMAS);
@@ -268,18 +274,16 @@ static int unregister_check(struct uffd_ctx *ctx, uintptr_t start,
 		    !reg_next(s, e, (unsigned int)ctx->slot, &r))
 			return -EINVAL;
 	}
-	/*
-	 * A registered hugetlb mapping cannot be split inside a huge page.
-	 * Limitation: the kernel finds this out as it comes to that mapping,
-	 * with the mappings before it already unregistered; here nothing is.
-	 */
+	*stop = end;
 	for (int i = 0; i < n; i++) {
+		uintptr_t s = v[i].start > start ? v[i].start : start;
 		struct mm_reg r;
 
 		if (end <= v[i].end && huge_misaligned(&v[i], end) &&
-		    reg_next(v[i].start > start ? v[i].start : start, end,
-			     (unsigned int)ctx->slot, &r))
+		    reg_next(s, end, (unsigned int)ctx->slot, &r)) {
+			*stop = s;
 			return -EINVAL;
+		}
 	}
 	return 0;
 }
@@ -288,7 +292,7 @@ static int do_unregister(struct uffd_ctx *ctx, void *arg)
 {
 	struct uffdio_range r;
 	struct mm_reg piece;
-	uintptr_t start, end;
+	uintptr_t start, end, stop;
 	int err;
 
 	if (uaccess_read(&r, arg, sizeof(r)))
@@ -301,8 +305,10 @@ static int do_unregister(struct uffd_ctx *ctx, void *arg)
 	start = r.start;
 	end = r.start + r.len;
 	mm_lock();
-	err = unregister_check(ctx, start, end);
-	while (!err && reg_next(start, end, (unsigned int)ctx->slot, &piece)) {
+	stop = start;
+	err = unregister_check(ctx, start, end, &stop);
+	while (start < stop &&
+	       reg_next(start, stop, (unsigned int)ctx->slot, &piece)) {
 		/* Only the waiters of pages in MISSING mode are woken. */
 		uintptr_t b = piece.start + PAGE_SIZE;
 		uint32_t missing = pagestate_get(piece.start) & PS_MODE_MISSING;

@@ -637,14 +637,69 @@ SCENARIO(giga_shared_minor, .needs = NEEDS_GIGAPAGES, .watchdog_s = 60,
 	rec_no_msg(b, r, fd, "at the end");
 }
 
+/*
+ * Private anonymous memory with hugetlb memory right after it, in one
+ * range: the masks lose ZEROPAGE and MOVE, only the first mapping's start
+ * is checked for alignment, a fill may not cross from one to the other,
+ * and WRITEPROTECT and UNREGISTER change the anonymous part before they
+ * fail EINVAL on the hugetlb part.
+ */
+SCENARIO(huge_mixed, .needs = NEEDS_HUGEPAGES,
+	 .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP)
+{
+	uint64_t ioctls = 0;
+	struct toucher *t;
+	char *a, *h, *src;
+	int64_t field;
+	int fd;
+
+	fd = setup_uffd(b, r, O_NONBLOCK, 0);
+	/* 2 MiB of anonymous memory, then 4 MiB of hugetlb memory. */
+	a = map_pages(HP(4) / PG, PROT_READ | PROT_WRITE);
+	a = (char *)((u64p(a) + H - 1) & ~(H - 1));
+	h = mmap(a + H, HP(2), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_FIXED, -1, 0);
+	REQUIRE(h == a + H);
+	name_area("A", a, H);
+	name_area("H", h, HP(2));
+	src = map_pages(H / PG, PROT_READ | PROT_WRITE);
+	fill_pattern(src, H, 3);
+	name_area("SRC", src, H);
+	a[5] = 'a';
+	rec_rv_is(r, "REGISTER from H+4K",
+		  u_register(b, fd, u64p(h + PG), H, MISSING | WP, NULL),
+		  -EINVAL);
+	rec_rv_is(r, "REGISTER from A+4K",
+		  u_register(b, fd, u64p(a + PG), HP(3) - PG, MISSING | WP,
+			     &ioctls),
+		  0);
+	rec_hex(r, "ioctls", ioctls);
+	rec_rv_is(r, "REGISTER A+0 too",
+		  u_register(b, fd, u64p(a), PG, MISSING | WP, NULL), 0);
+	rec_rv_is(r, "COPY across",
+		  u_copy(b, fd, u64p(a + H - PG), u64p(src), H, 0, &field),
+		  -ENOENT);
+	rec_rv_is(r, "protect A..H+2M+4K",
+		  u_writeprotect(b, fd, u64p(a), HP(2) + PG, PROTECT), -EINVAL);
+	t = touch(a + 6, TOUCH_WRITE, 'w');
+	expect_fault(b, r, fd, "A+6", WP_FL | WRITE_FL, u64p(a), -1);
+	rec_rv_is(r, "unprotect A+0", u_writeprotect(b, fd, u64p(a), PG, 0), 0);
+	rec_touch(r, "T0", t, WAIT_MS, true, 'w');
+	rec_rv_is(r, "UNREGISTER A..H+4K", u_unregister(b, fd, u64p(a), H + PG),
+		  -EINVAL);
+	t = touch(a + PG + 7, TOUCH_WRITE, 'u');
+	rec_touch(r, "T1 on A+4K, no longer registered", t, WAIT_MS, true, 'u');
+	rec_rv_is(r, "COPY into H",
+		  u_copy(b, fd, u64p(h), u64p(src), H, 0, &field), 0);
+	rec_no_msg(b, r, fd, "at the end");
+}
+
 static const struct scenario *const list[] = {
-	&huge_register,     &huge_missing,
-	&huge_exact,        &huge_poison,
-	&huge_wp,           &huge_discard,
-	&huge_move,         &huge_files,
-	&huge_sigbus,       &huge_wp_async,
-	&huge_shared,       &huge_shared_minor,
-	&huge_shared_eof,   &giga_missing,
+	&huge_register,     &huge_missing, &huge_exact,
+	&huge_poison,       &huge_wp,      &huge_discard,
+	&huge_move,         &huge_files,   &huge_sigbus,
+	&huge_wp_async,     &huge_shared,  &huge_shared_minor,
+	&huge_shared_eof,   &huge_mixed,   &giga_missing,
 	&giga_shared_minor, NULL,
 };
 
