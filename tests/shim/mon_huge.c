@@ -5,13 +5,15 @@
  * a VM's memory is restored on the destination of a migration.  Pages the
  * program discards with MADV_DONTNEED fault again.  Then minor faults on a
  * hugetlb memfd mapped twice: the monitor writes each page through the
- * second mapping and maps it with CONTINUE.  It exits 77 when no huge page
- * can be had.
+ * second mapping and maps it with CONTINUE.  Last, a monitor in another
+ * process, which got the descriptor over a socket, serves the faults.  It
+ * exits 77 when no huge page can be had.
  */
 #include "mon.h"
 
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/wait.h>
 
 #define HUGE  (2UL << 20)
 #define PAGES 4
@@ -122,6 +124,59 @@ static void minor_phase(void)
 	    shared[1], shared[2], alias[2]);
 	pthread_join(t, NULL);
 	close(mfd);
+	munmap(shared, 2 * HUGE);
+	munmap(alias, 2 * HUGE);
+}
+
+/* A monitor in another process, which got the descriptor over a socket. */
+static void serve_huge(int sock)
+{
+	int fd = recv_fd(sock);
+	char *buf = map_pages(HUGE / PG);
+
+	for (int n = 0; n < 2; n++) {
+		struct pollfd p = {fd, POLLIN, 0};
+		struct uffdio_copy c;
+		struct uffd_msg m;
+
+		if (poll(&p, 1, -1) < 0)
+			die("poll");
+		if (read(fd, &m, sizeof(m)) != sizeof(m))
+			die("read");
+		memset(buf, 'R' + n, HUGE);
+		c = (struct uffdio_copy){m.arg.pagefault.address,
+					 (uintptr_t)buf, HUGE, 0, 0};
+		if (ioctl(fd, UFFDIO_COPY, &c) != 0 || c.copy != (long)HUGE)
+			die("UFFDIO_COPY in the server");
+	}
+}
+
+static void remote_phase(void)
+{
+	struct uffdio_register reg;
+	int sock, fd, status;
+	pid_t server = start_server(serve_huge, &sock);
+	char *p = mmap(NULL, 2 * HUGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+
+	if (p == MAP_FAILED)
+		skip("no 2 MiB huge pages to map");
+	fd = uffd_create(O_CLOEXEC | O_NONBLOCK);
+	uffd_api(fd, 0);
+	reg = (struct uffdio_register){
+		{(uintptr_t)p, 2 * HUGE}, UFFDIO_REGISTER_MODE_MISSING, 0};
+	if (ioctl(fd, UFFDIO_REGISTER, &reg) != 0)
+		die("UFFDIO_REGISTER");
+	send_fd(sock, fd);
+	say("main: huge page 1 of the served area starts %c, ends %c\n",
+	    p[HUGE], p[2 * HUGE - 1]);
+	say("main: huge page 0 of the served area starts %c\n", p[0]);
+	if (waitpid(server, &status, 0) != server)
+		die("waitpid");
+	say("the server served two faults and exited %d\n",
+	    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	close(fd);
+	close(sock);
 }
 
 static void show_page(const char *what, unsigned long page)
@@ -186,6 +241,8 @@ int main(void)
 	range = (struct uffdio_range){(uintptr_t)area, PAGES * HUGE};
 	try("UNREGISTER", UFFDIO_UNREGISTER, &range);
 	say("faults served: %d\n", __atomic_load_n(&served, __ATOMIC_SEQ_CST));
+	munmap(area, PAGES * HUGE);
 	minor_phase();
+	remote_phase();
 	return 0;
 }
