@@ -567,9 +567,13 @@ ssize_t install_private(uintptr_t dst, const void *src, size_t len,
  * mapping of the file of its own, and then opened here; size is the huge
  * pages' size.  Whether the
  * allocation added the page tells whether the file had it: EEXIST then,
- * and the page is left as it was.
+ * the page is left as it was, and the emulator knows from then on that the
+ * file has it.
  * Limitation: another process that reads the page meanwhile may see it
- * zero-filled or partly written.
+ * zero-filled or partly written.  Whether the allocation added the page is
+ * read off the file's block count: a page another process adds to the
+ * same file at that moment makes a page the file had look new, and the
+ * copy then overwrites it.
  */
 ssize_t install_huge_shared(uintptr_t dst, const void *src, size_t len,
 			    unsigned int old_prot, unsigned int prot,
@@ -603,6 +607,12 @@ ssize_t install_huge_shared(uintptr_t dst, const void *src, size_t len,
 				err = -EEXIST;
 			else
 				added = true;
+		}
+		/* Found in the file: known to be there from now on. */
+		for (size_t p = 0; err == -EEXIST && p < size; p += PAGE_SIZE) {
+			uintptr_t at = dst + done + p;
+
+			pagestate_set(at, pagestate_get(at) | PS_IN_FILE);
 		}
 		if (!err)
 			view = mmap(NULL, size, PROT_READ | PROT_WRITE,

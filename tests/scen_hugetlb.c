@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -694,13 +695,52 @@ SCENARIO(huge_mixed, .needs = NEEDS_HUGEPAGES,
 	rec_no_msg(b, r, fd, "at the end");
 }
 
+/*
+ * Shared hugetlb memory and a fork child: the child's access adds a page
+ * to the file (the child's mapping is not registered), so COPY there fails
+ * EEXIST, and the page is then mapped without a message.
+ */
+SCENARIO(huge_shared_fork, .needs = NEEDS_HUGEPAGES)
+{
+	char *a, *src;
+	int64_t field;
+	int fd, status;
+	pid_t pid;
+
+	fd = setup_uffd(b, r, O_NONBLOCK, 0);
+	a = mmap(NULL, HP(2), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	REQUIRE(a != MAP_FAILED);
+	name_area("A", a, HP(2));
+	src = map_pages(H / PG, PROT_READ | PROT_WRITE);
+	memset(src, 's', H);
+	name_area("SRC", src, H);
+	REQUIRE(rec_rv_is(r, "REGISTER",
+			  u_register(b, fd, u64p(a), HP(2), MISSING, NULL), 0));
+	rec_rv_is(r, "COPY A+0", u_copy(b, fd, u64p(a), u64p(src), H, 0, NULL),
+		  0);
+	pid = b->fork();
+	if (pid == 0) {
+		a[H + 3] = 'c';
+		a[4] = 'd';
+		_exit(0);
+	}
+	REQUIRE(pid > 0 && waitpid(pid, &status, 0) == pid);
+	rec_int_is(r, "the child's exit", WIFEXITED(status), 1);
+	rec_int_is(r, "A+4, written by the child", a[4], 'd');
+	rec_rv_is(r, "COPY A+2M, added by the child",
+		  u_copy(b, fd, u64p(a + H), u64p(src), H, 0, &field), -EEXIST);
+	rec_int_is(r, "A+2M+3", a[H + 3], 'c');
+	rec_no_msg(b, r, fd, "at the end");
+}
+
 static const struct scenario *const list[] = {
-	&huge_register,     &huge_missing, &huge_exact,
-	&huge_poison,       &huge_wp,      &huge_discard,
-	&huge_move,         &huge_files,   &huge_sigbus,
-	&huge_wp_async,     &huge_shared,  &huge_shared_minor,
-	&huge_shared_eof,   &huge_mixed,   &giga_missing,
-	&giga_shared_minor, NULL,
+	&huge_register,   &huge_missing,      &huge_exact,
+	&huge_poison,     &huge_wp,           &huge_discard,
+	&huge_move,       &huge_files,        &huge_sigbus,
+	&huge_wp_async,   &huge_shared,       &huge_shared_minor,
+	&huge_shared_eof, &huge_shared_fork,  &huge_mixed,
+	&giga_missing,    &giga_shared_minor, NULL,
 };
 
 const struct scenario_group scenarios_hugetlb = {"hugetlb", list};
