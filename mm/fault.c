@@ -103,6 +103,31 @@ static void around_window(uintptr_t page, uint32_t entry, uintptr_t *from,
 }
 
 /*
+ * The userfault a fault on a page of shared memory that this mapping has
+ * not mapped comes to, once it is known whether the file has the page: a
+ * minor fault, or a MISSING fault (past the end of the file, SIGBUS, which
+ * the kernel's fault raises first).  False when there is none: the page is
+ * then simply mapped.  *taken is what the fault path returns then.
+ */
+static bool file_userfault(uintptr_t addr, bool write, uint32_t entry,
+			   bool in_file, void *uc, bool *taken)
+{
+	if (in_file && (entry & PS_MODE_MINOR)) {
+		*taken = emu_fault(addr, write, FAULT_MINOR, uc);
+		return true;
+	}
+	if (in_file || !(entry & PS_MODE_MISSING))
+		return false;
+	if (mm_past_eof(addr)) {
+		fault_raise_sigbus(addr, uc, BUS_ADRERR, 0);
+		*taken = true;
+	} else {
+		*taken = emu_fault(addr, write, FAULT_MISSING, uc);
+	}
+	return true;
+}
+
+/*
  * A page of shared memory that this mapping has not mapped: what the
  * kernel's fault does depends on whether the file has the page.  Missing
  * from the file, it is a MISSING fault (or, in MINOR mode alone, the page is
@@ -116,7 +141,7 @@ static bool shared_fault(uintptr_t addr, bool write, uint32_t entry, void *uc)
 	uintptr_t page = addr & PAGE_MASK, from = page, to = page + PAGE_SIZE;
 	unsigned char cached[FAULT_AROUND_PAGES];
 	bool around = !write && !(entry & (PS_MODE_MINOR | PS_MODE_WP));
-	bool in_file, busy;
+	bool in_file, busy, taken;
 
 	retry_addr = 0;
 	if (around)
@@ -132,16 +157,8 @@ static bool shared_fault(uintptr_t addr, bool write, uint32_t entry, void *uc)
 	/* Neighbours being installed may not be whole yet: none then. */
 	if (around && !busy)
 		emu_fault_map(from, to, cached, entry & vma_bits, true, false);
-	if (in_file && (entry & PS_MODE_MINOR))
-		return emu_fault(addr, write, FAULT_MINOR, uc);
-	if (!in_file && (entry & PS_MODE_MISSING)) {
-		/* Past the end of the file the kernel's fault fails first. */
-		if (mm_past_eof(addr)) {
-			fault_raise_sigbus(addr, uc, BUS_ADRERR, 0);
-			return true;
-		}
-		return emu_fault(addr, write, FAULT_MISSING, uc);
-	}
+	if (file_userfault(addr, write, entry, in_file, uc, &taken))
+		return taken;
 	/* Fault-around has mapped it already when the file has it. */
 	if (in_file && around)
 		return true;
@@ -159,7 +176,7 @@ static bool shared_fault(uintptr_t addr, bool write, uint32_t entry, void *uc)
 static bool huge_shared_fault(uintptr_t addr, bool write, uint32_t entry,
 			      void *uc)
 {
-	bool in_file;
+	bool in_file, taken;
 
 	retry_addr = 0;
 	if (install_shared_busy()) {
@@ -167,15 +184,8 @@ static bool huge_shared_fault(uintptr_t addr, bool write, uint32_t entry,
 		return true;
 	}
 	in_file = (entry & PS_IN_FILE) || mm_alias_maps(addr);
-	if (in_file && (entry & PS_MODE_MINOR))
-		return emu_fault(addr, write, FAULT_MINOR, uc);
-	if (!in_file && (entry & PS_MODE_MISSING)) {
-		if (mm_past_eof(addr)) {
-			fault_raise_sigbus(addr, uc, BUS_ADRERR, 0);
-			return true;
-		}
-		return emu_fault(addr, write, FAULT_MISSING, uc);
-	}
+	if (file_userfault(addr, write, entry, in_file, uc, &taken))
+		return taken;
 	emu_fault_map_huge(ps_page(entry, addr), entry & vma_bits);
 	return true;
 }

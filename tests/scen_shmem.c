@@ -358,6 +358,23 @@ SCENARIO(shm_minor_wake, CASES(minor_wake_cases), .mems = SHARED,
 	rec_no_msg(b, r, s.fd, "at the end");
 }
 
+/* A memfd of 4 pages mapped over 6 (A), and a source page SRC. */
+static char *map_short_memfd(int flags, char **src)
+{
+	int mfd = memfd_create("uffdemu-eof", MFD_CLOEXEC);
+	char *a;
+
+	*src = map_pages(1, PROT_READ | PROT_WRITE);
+	REQUIRE(mfd >= 0 && ftruncate(mfd, (off_t)P(4)) == 0);
+	a = mmap(NULL, P(6), PROT_READ | PROT_WRITE, flags, mfd, 0);
+	REQUIRE(a != MAP_FAILED);
+	close(mfd);
+	name_area("A", a, P(6));
+	name_area("SRC", *src, PG);
+	fill_pattern(*src, PG, 3);
+	return a;
+}
+
 /*
  * A memfd of 4 pages mapped over 6: past the end of the file COPY,
  * ZEROPAGE, CONTINUE and POISON fail EFAULT (a COPY across the end does
@@ -365,18 +382,10 @@ SCENARIO(shm_minor_wake, CASES(minor_wake_cases), .mems = SHARED,
  */
 SCENARIO(shm_eof, .features = UFFD_FEATURE_POISON)
 {
-	int mfd = memfd_create("uffdemu-eof", MFD_CLOEXEC);
-	char *src = map_pages(1, PROT_READ | PROT_WRITE), *a;
+	char *src, *a = map_short_memfd(MAP_SHARED, &src);
 	int64_t field;
 	int fd;
 
-	REQUIRE(mfd >= 0 && ftruncate(mfd, (off_t)P(4)) == 0);
-	a = mmap(NULL, P(6), PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
-	REQUIRE(a != MAP_FAILED);
-	close(mfd);
-	name_area("A", a, P(6));
-	name_area("SRC", src, PG);
-	fill_pattern(src, PG, 3);
 	fd = setup_uffd(b, r, O_NONBLOCK, 0);
 	REQUIRE(rec_rv_is(r, "REGISTER",
 			  u_register(b, fd, u64p(a), P(6), MISSING, NULL), 0));
@@ -779,18 +788,10 @@ SCENARIO(shm_private_wp, .mems = PRIVATE,
  */
 SCENARIO(shm_private_eof, .features = UFFD_FEATURE_POISON)
 {
-	int mfd = memfd_create("uffdemu-eof", MFD_CLOEXEC);
-	char *src = map_pages(1, PROT_READ | PROT_WRITE), *a;
+	char *src, *a = map_short_memfd(MAP_PRIVATE, &src);
 	int64_t field;
 	int fd;
 
-	REQUIRE(mfd >= 0 && ftruncate(mfd, (off_t)P(4)) == 0);
-	a = mmap(NULL, P(6), PROT_READ | PROT_WRITE, MAP_PRIVATE, mfd, 0);
-	REQUIRE(a != MAP_FAILED);
-	close(mfd);
-	name_area("A", a, P(6));
-	name_area("SRC", src, PG);
-	fill_pattern(src, PG, 3);
 	fd = setup_uffd(b, r, O_NONBLOCK, 0);
 	REQUIRE(rec_rv_is(r, "REGISTER",
 			  u_register(b, fd, u64p(a), P(6), MISSING | WP, NULL),
