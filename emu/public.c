@@ -478,6 +478,45 @@ static bool all_shared(uintptr_t start, uintptr_t end)
 	return at >= end;
 }
 
+/* The file of [start, end) knows no page there any more. */
+static void forget_in_file(uintptr_t start, uintptr_t end)
+{
+	for (uintptr_t a = start; a < end; a += PAGE_SIZE)
+		if (pagestate_get(a) & PS_IN_FILE)
+			mm_update(a, a + PAGE_SIZE, 0, PS_IN_FILE);
+}
+
+/*
+ * MADV_REMOVE took the pages of [start, end) out of their file: every
+ * other registered mapping of those pages in this process has lost them
+ * too, and they are missing there again.
+ * Limitation: an access through such a mapping just before they are
+ * hidden again finds no page and the system gives it a new one, without
+ * the MISSING fault the kernel reports.  Mappings in other processes are
+ * not told at all, as for any page another process takes out of a file.
+ */
+static void removed_from_file(uintptr_t start, uintptr_t end)
+{
+	struct mm_vma views[16];
+
+	forget_in_file(start, end);
+	for (uintptr_t a = start; a < end;) {
+		struct mm_vma v;
+		uintptr_t b;
+		int n;
+
+		if (mm_vmas(a, a + 1, &v, 1) != 1)
+			break;
+		b = v.end < end ? v.end : end;
+		n = mm_views(a, b - a, views, 16);
+		for (int i = 0; i < n; i++) {
+			mm_discard(views[i].start, views[i].end);
+			forget_in_file(views[i].start, views[i].end);
+		}
+		a = b;
+	}
+}
+
 /*
  * madvise(2).  Discarding registered memory tells the owners first
  * (UFFD_EVENT_REMOVE) and waits for them, as the kernel does; the pages go
@@ -518,15 +557,12 @@ API int uffdemu_madvise(void *addr, size_t len, int advice)
 	if (advice != MADV_FREE)
 		tables_before_zap(start, end);
 	r = advice == MADV_FREE ? 0 : mm_discard(start, end);
-	/* The file of hugetlb memory no longer has the pages. */
-	for (uintptr_t a = start; r == 0 && advice == MADV_REMOVE && a < end;
-	     a += PAGE_SIZE)
-		if (pagestate_get(a) & PS_IN_FILE)
-			mm_update(a, a + PAGE_SIZE, 0, PS_IN_FILE);
 	if (r == 0)
 		r = madvise(addr, len, advice);
 	else
 		r = fail(-r);
+	if (r == 0 && advice == MADV_REMOVE)
+		removed_from_file(start, end);
 	if (r == 0 && advice != MADV_FREE)
 		tables_after_zap(start, end, false);
 	mm_unlock();

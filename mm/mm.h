@@ -205,6 +205,7 @@ bool mm_vma_maywrite(uintptr_t start);
 bool mm_past_eof(uintptr_t addr);
 int mm_vma_file(uintptr_t addr, int flags, uint64_t *offset);
 bool mm_alias_maps(uintptr_t addr);
+int mm_views(uintptr_t addr, size_t len, struct mm_vma *out, int max);
 
 struct mm_reg {
 	uintptr_t start;

@@ -334,6 +334,53 @@ bool mm_alias_maps(uintptr_t addr)
 }
 
 /*
+ * The other mappings in this process of the file mapped at addr, where
+ * they map the file's bytes [off, off + len) that addr's mapping maps at
+ * [addr, addr + len): up to max of them in out (start and end only).
+ * Returns how many were found, 0 without PROCMAP_QUERY.
+ */
+int mm_views(uintptr_t addr, size_t len, struct mm_vma *out, int max)
+{
+	struct procmap_query self, q;
+	int qfd = query_fd_get(), n = 0;
+	uint64_t off;
+
+	if (qfd < 0)
+		return 0;
+	memset(&self, 0, sizeof(self));
+	self.size = sizeof(self);
+	self.query_addr = addr;
+	if (ioctl(qfd, PROCMAP_QUERY, &self) != 0 || !self.inode)
+		return 0;
+	off = self.vma_offset + (addr - self.vma_start);
+	for (uintptr_t at = 0; n < max; at = q.vma_end) {
+		uint64_t lo, hi;
+
+		memset(&q, 0, sizeof(q));
+		q.size = sizeof(q);
+		q.query_flags = PROCMAP_QUERY_COVERING_OR_NEXT;
+		q.query_addr = at;
+		if (ioctl(qfd, PROCMAP_QUERY, &q) != 0)
+			break;
+		if (q.inode != self.inode || q.dev_major != self.dev_major ||
+		    q.dev_minor != self.dev_minor)
+			continue;
+		lo = q.vma_offset > off ? q.vma_offset : off;
+		hi = q.vma_offset + (q.vma_end - q.vma_start);
+		if (hi > off + len)
+			hi = off + len;
+		if (lo >= hi)
+			continue;
+		out[n].start = q.vma_start + (lo - q.vma_offset);
+		out[n].end = out[n].start + (hi - lo);
+		/* Not the bytes asked about, seen where they were asked. */
+		if (out[n].start != addr + (lo - off))
+			n++;
+	}
+	return n;
+}
+
+/*
  * A descriptor of /proc/self/maps kept for PROCMAP_QUERY, which uses no
  * file position and so can be shared: opening the file costs more than the
  * query.  It names the address space it was opened in, so a fork child

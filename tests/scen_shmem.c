@@ -129,7 +129,8 @@ SCENARIO(shm_missing, .mems = SHARED)
 /*
  * Two registered mappings of the same file: each reports its own fault,
  * a COPY through one wakes only its own address, and the other, woken,
- * finds the page in the file.
+ * finds the page in the file; MADV_REMOVE through one takes the page out
+ * of both.
  */
 SCENARIO(shm_two_views, .mems = SHARED)
 {
@@ -153,6 +154,15 @@ SCENARIO(shm_two_views, .mems = SHARED)
 		  -EEXIST);
 	rec_rv_is(r, "WAKE V+0", u_wake(b, s.fd, u64p(s.v), PG), 0);
 	rec_touch(r, "T1", t1, WAIT_MS, true, (unsigned char)s.src[5]);
+
+	/* MADV_REMOVE through A takes the page from V too. */
+	rec_rv_is(r, "MADV_REMOVE A+0", rv(b->madvise(s.a, PG, MADV_REMOVE)),
+		  0);
+	t1 = touch(s.v + 9, TOUCH_READ, 0);
+	expect_fault(b, r, s.fd, "V+0 after it", 0, u64p(s.v), -1);
+	rec_rv_is(r, "ZEROPAGE V+0",
+		  u_zeropage(b, s.fd, u64p(s.v), PG, 0, NULL), 0);
+	rec_touch(r, "T2", t1, WAIT_MS, true, 0);
 	rec_no_msg(b, r, s.fd, "at the end");
 }
 
