@@ -487,6 +487,35 @@ static void forget_in_file(uintptr_t start, uintptr_t end)
 }
 
 /*
+ * The pages of [start, end) left a file that registered shared mappings
+ * (not MAP_PRIVATE ones) map there: they are missing there again.  Only
+ * whole pages go, huge pages included.
+ */
+static void left_file(uintptr_t start, uintptr_t end)
+{
+	for (uintptr_t a = start; a < end;) {
+		uint32_t e = pagestate_get(a);
+		size_t size = ps_page_size(e);
+		uintptr_t b;
+
+		if (!(e & PS_SHARED) || (e & PS_COW) || (a & (size - 1))) {
+			a = (a & ~(size - 1)) + size;
+			continue;
+		}
+		for (b = a;
+		     b + size <= end &&
+		     (pagestate_get(b) & (PS_SHARED | PS_COW)) == PS_SHARED;
+		     b += size)
+			;
+		if (b == a)
+			break;
+		mm_discard(a, b);
+		forget_in_file(a, b);
+		a = b;
+	}
+}
+
+/*
  * MADV_REMOVE took the pages of [start, end) out of their file: every
  * other registered mapping of those pages in this process has lost them
  * too, and they are missing there again.
@@ -509,12 +538,33 @@ static void removed_from_file(uintptr_t start, uintptr_t end)
 			break;
 		b = v.end < end ? v.end : end;
 		n = mm_views(a, b - a, views, 16);
-		for (int i = 0; i < n; i++) {
-			mm_discard(views[i].start, views[i].end);
-			forget_in_file(views[i].start, views[i].end);
-		}
+		for (int i = 0; i < n; i++)
+			left_file(views[i].start, views[i].end);
 		a = b;
 	}
+}
+
+/*
+ * fallocate(2).  A hole punched in a file takes its pages out of every
+ * registered shared mapping of it in this process: they are missing again
+ * there, as on the kernel.
+ * Limitation: a MAP_PRIVATE mapping of the file keeps the picture it had,
+ * so a page of the file it mapped, and lost to the hole, is given again
+ * by the system without the fault the kernel reports.
+ */
+API int uffdemu_fallocate(int fd, int mode, off_t offset, off_t len)
+{
+	struct mm_vma views[16];
+	int r = fallocate(fd, mode, offset, len), n;
+
+	if (r != 0 || !(mode & FALLOC_FL_PUNCH_HOLE) || offset < 0 || len <= 0)
+		return r;
+	mm_lock();
+	n = mm_fd_views(fd, (uint64_t)offset, (uint64_t)len, views, 16);
+	for (int i = 0; i < n; i++)
+		left_file(views[i].start, views[i].end);
+	mm_unlock();
+	return 0;
 }
 
 /*

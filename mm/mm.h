@@ -206,6 +206,8 @@ bool mm_past_eof(uintptr_t addr);
 int mm_vma_file(uintptr_t addr, int flags, uint64_t *offset);
 bool mm_alias_maps(uintptr_t addr);
 int mm_views(uintptr_t addr, size_t len, struct mm_vma *out, int max);
+int mm_fd_views(int fd, uint64_t off, uint64_t len, struct mm_vma *out,
+		int max);
 
 struct mm_reg {
 	uintptr_t start;

@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -334,25 +335,19 @@ bool mm_alias_maps(uintptr_t addr)
 }
 
 /*
- * The other mappings in this process of the file mapped at addr, where
- * they map the file's bytes [off, off + len) that addr's mapping maps at
- * [addr, addr + len): up to max of them in out (start and end only).
- * Returns how many were found, 0 without PROCMAP_QUERY.
+ * The mappings in this process of the file (dev, ino) where they map its
+ * bytes [off, off + len), but the one at skip: up to max of them in out
+ * (start and end only).  Returns how many were found, 0 without
+ * PROCMAP_QUERY.
  */
-int mm_views(uintptr_t addr, size_t len, struct mm_vma *out, int max)
+static int views_of(uint32_t major, uint32_t minor, uint64_t ino, uint64_t off,
+		    uint64_t len, uintptr_t skip, struct mm_vma *out, int max)
 {
-	struct procmap_query self, q;
+	struct procmap_query q;
 	int qfd = query_fd_get(), n = 0;
-	uint64_t off;
 
 	if (qfd < 0)
 		return 0;
-	memset(&self, 0, sizeof(self));
-	self.size = sizeof(self);
-	self.query_addr = addr;
-	if (ioctl(qfd, PROCMAP_QUERY, &self) != 0 || !self.inode)
-		return 0;
-	off = self.vma_offset + (addr - self.vma_start);
 	for (uintptr_t at = 0; n < max; at = q.vma_end) {
 		uint64_t lo, hi;
 
@@ -362,8 +357,8 @@ int mm_views(uintptr_t addr, size_t len, struct mm_vma *out, int max)
 		q.query_addr = at;
 		if (ioctl(qfd, PROCMAP_QUERY, &q) != 0)
 			break;
-		if (q.inode != self.inode || q.dev_major != self.dev_major ||
-		    q.dev_minor != self.dev_minor)
+		if (q.inode != ino || q.dev_major != major ||
+		    q.dev_minor != minor)
 			continue;
 		lo = q.vma_offset > off ? q.vma_offset : off;
 		hi = q.vma_offset + (q.vma_end - q.vma_start);
@@ -373,11 +368,43 @@ int mm_views(uintptr_t addr, size_t len, struct mm_vma *out, int max)
 			continue;
 		out[n].start = q.vma_start + (lo - q.vma_offset);
 		out[n].end = out[n].start + (hi - lo);
-		/* Not the bytes asked about, seen where they were asked. */
-		if (out[n].start != addr + (lo - off))
+		if (out[n].start != skip)
 			n++;
 	}
 	return n;
+}
+
+/*
+ * The other mappings in this process of the file mapped at addr, where
+ * they map the bytes its mapping maps at [addr, addr + len).
+ */
+int mm_views(uintptr_t addr, size_t len, struct mm_vma *out, int max)
+{
+	struct procmap_query self;
+	int qfd = query_fd_get();
+
+	if (qfd < 0)
+		return 0;
+	memset(&self, 0, sizeof(self));
+	self.size = sizeof(self);
+	self.query_addr = addr;
+	if (ioctl(qfd, PROCMAP_QUERY, &self) != 0 || !self.inode)
+		return 0;
+	return views_of(self.dev_major, self.dev_minor, self.inode,
+			self.vma_offset + (addr - self.vma_start), len, addr,
+			out, max);
+}
+
+/* The mappings in this process of the file open at fd, as above. */
+int mm_fd_views(int fd, uint64_t off, uint64_t len, struct mm_vma *out,
+		int max)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return 0;
+	return views_of(major(st.st_dev), minor(st.st_dev), st.st_ino, off,
+			len, 0, out, max);
 }
 
 /*

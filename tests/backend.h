@@ -43,6 +43,7 @@ struct backend {
 			int flags, void *new_addr);
 	int (*madvise)(void *addr, size_t len, int advice);
 	int (*mprotect)(void *addr, size_t len, int prot);
+	int (*fallocate)(int fd, int mode, off_t offset, off_t len);
 	pid_t (*fork)(void);
 
 	/*

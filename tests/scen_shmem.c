@@ -866,24 +866,53 @@ SCENARIO(shm_wp_mixed, .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP)
 	rec_no_msg(b, r, fd, "at the end");
 }
 
+/*
+ * A hole punched in the file with fallocate() takes the page from the
+ * registered mapping too: it is missing again there.
+ */
+SCENARIO(shm_punch)
+{
+	int mfd = memfd_create("uffdemu-punch", MFD_CLOEXEC);
+	struct toucher *t;
+	char *a, *v;
+	int fd;
+
+	REQUIRE(mfd >= 0 && ftruncate(mfd, (off_t)P(2)) == 0);
+	a = mmap(NULL, P(2), PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	v = mmap(NULL, P(2), PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	REQUIRE(a != MAP_FAILED && v != MAP_FAILED);
+	name_area("A", a, P(2));
+	name_area("V", v, P(2));
+	v[0] = 'v';
+	v[P(1)] = 'w';
+	fd = setup_uffd(b, r, O_NONBLOCK, 0);
+	REQUIRE(rec_rv_is(r, "REGISTER",
+			  u_register(b, fd, u64p(a), P(2), MISSING, NULL), 0));
+	rec_int_is(r, "A+0", a[0], 'v');
+	rec_int_is(r, "A+1", a[P(1)], 'w');
+	rec_rv_is(
+		r, "punch A+0 and half of A+1",
+		rv(b->fallocate(mfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				0, (off_t)(PG + PG / 2))),
+		0);
+	rec_int_is(r, "A+1, half punched", a[P(1)], 0);
+	rec_int_is(r, "A+1, its other half", a[P(1) + PG / 2], 0);
+	t = touch(a + 3, TOUCH_READ, 0);
+	expect_fault(b, r, fd, "A+0", 0, u64p(a), -1);
+	rec_rv_is(r, "ZEROPAGE A+0", u_zeropage(b, fd, u64p(a), PG, 0, NULL),
+		  0);
+	rec_touch(r, "T0", t, WAIT_MS, true, 0);
+	close(mfd);
+	rec_no_msg(b, r, fd, "at the end");
+}
+
 static const struct scenario *const list[] = {
-	&shm_missing,
-	&shm_two_views,
-	&shm_minor,
-	&shm_continue_wp,
-	&shm_continue_rules,
-	&shm_minor_wake,
-	&shm_eof,
-	&shm_poison,
-	&shm_wp,
-	&shm_discard,
-	&shm_files,
-	&shm_private,
-	&shm_private_minor,
-	&shm_private_wp,
-	&shm_private_eof,
-	&shm_wp_mixed,
-	NULL,
+	&shm_missing,       &shm_two_views,      &shm_minor,
+	&shm_continue_wp,   &shm_continue_rules, &shm_minor_wake,
+	&shm_eof,           &shm_poison,         &shm_wp,
+	&shm_discard,       &shm_files,          &shm_private,
+	&shm_private_minor, &shm_private_wp,     &shm_private_eof,
+	&shm_wp_mixed,      &shm_punch,          NULL,
 };
 
 const struct scenario_group scenarios_shmem = {"shmem", list};

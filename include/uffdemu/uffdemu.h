@@ -75,6 +75,9 @@ void *uffdemu_mremap(void *old_addr, size_t old_len, size_t new_len, int flags,
 		     void *new_addr);
 int uffdemu_madvise(void *addr, size_t len, int advice);
 int uffdemu_mprotect(void *addr, size_t len, int prot);
+/* fallocate(2): a hole punched in a file is missing again where it is
+ * registered. */
+int uffdemu_fallocate(int fd, int mode, off_t offset, off_t len);
 pid_t uffdemu_fork(void);
 
 /* 1 if fd is an emulated userfaultfd (or /dev/userfaultfd), else 0. */

@@ -637,6 +637,10 @@ static bool divert_mem_call(long nr, const long *a, long *ret)
 	case SYS_mprotect:
 		*ret = shim_do_mprotect(addr, len, (int)a[2]);
 		return true;
+	case SYS_fallocate:
+		*ret = shim_do_fallocate((int)a[0], (int)a[1], (off_t)a[2],
+					 (off_t)a[3]);
+		return true;
 	}
 	return false;
 }

@@ -2,9 +2,10 @@
 /*
  * Memory calls.  The emulator keeps its own picture of registered memory,
  * so once a userfaultfd exists in the process, munmap, mremap, madvise,
- * mprotect and mmap(MAP_FIXED) go through it.  Before that, and for calls
- * made from inside the emulator (a malloc() it called that maps memory, a
- * signal handler that interrupted it), they go straight to the real ones.
+ * mprotect, mmap(MAP_FIXED) and fallocate() go through it.  Before that, and
+ * for calls made from inside the emulator (a malloc() it called that maps
+ * memory, a signal handler that interrupted it), they go straight to the real
+ * ones.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -83,6 +84,18 @@ int shim_do_madvise(void *addr, size_t len, int advice)
 	return r;
 }
 
+int shim_do_fallocate(int fd, int mode, off_t offset, off_t len)
+{
+	int r;
+
+	if (pass_through())
+		return real_fallocate(fd, mode, offset, len);
+	shim_depth++;
+	r = uffdemu_fallocate(fd, mode, offset, len);
+	shim_depth--;
+	return r;
+}
+
 int shim_do_mprotect(void *addr, size_t len, int prot)
 {
 	int r;
@@ -134,4 +147,14 @@ SHIM_API int madvise(void *addr, size_t len, int advice)
 SHIM_API int mprotect(void *addr, size_t len, int prot)
 {
 	return shim_do_mprotect(addr, len, prot);
+}
+
+SHIM_API int fallocate(int fd, int mode, off_t offset, off_t len)
+{
+	return shim_do_fallocate(fd, mode, offset, len);
+}
+
+SHIM_API int fallocate64(int fd, int mode, off_t offset, off_t len)
+{
+	return shim_do_fallocate(fd, mode, offset, len);
 }

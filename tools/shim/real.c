@@ -120,6 +120,7 @@ void shim_resolve_all(void)
 	MUST(mremap);
 	MUST(madvise);
 	MUST(mprotect);
+	MUST(fallocate);
 	MUST(sigaction);
 	MUST(signal);
 	MUST(sysv_signal);
@@ -261,6 +262,8 @@ WRAP(void *, mmap,
 WRAP(int, munmap, (void *addr, size_t len), (addr, len))
 WRAP(int, madvise, (void *addr, size_t len, int advice), (addr, len, advice))
 WRAP(int, mprotect, (void *addr, size_t len, int prot), (addr, len, prot))
+WRAP(int, fallocate, (int fd, int mode, off_t offset, off_t len),
+     (fd, mode, offset, len))
 WRAP(int, mlock, (const void *addr, size_t len), (addr, len))
 WRAP(int, mlock2, (const void *addr, size_t len, unsigned int flags),
      (addr, len, flags))

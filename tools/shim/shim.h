@@ -99,6 +99,7 @@ struct shim_real {
 	void *(*mremap)(void *, size_t, size_t, int, ...);
 	int (*madvise)(void *, size_t, int);
 	int (*mprotect)(void *, size_t, int);
+	int (*fallocate)(int, int, off_t, off_t);
 	int (*mlock)(const void *, size_t);
 	int (*mlock2)(const void *, size_t, unsigned int);
 	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
@@ -163,6 +164,7 @@ extern struct shim_real shim_real;
 #define real_mremap          REAL(mremap)
 #define real_madvise         REAL(madvise)
 #define real_mprotect        REAL(mprotect)
+#define real_fallocate       REAL(fallocate)
 #define real_mlock           REAL(mlock)
 #define real_mlock2          REAL(mlock2)
 #define real_sigaction       REAL(sigaction)
@@ -303,6 +305,7 @@ int shim_do_munmap(void *addr, size_t len);
 void *shim_do_mremap(void *old, size_t old_len, size_t new_len, int flags,
 		     void *new_addr);
 int shim_do_madvise(void *addr, size_t len, int advice);
+int shim_do_fallocate(int fd, int mode, off_t offset, off_t len);
 int shim_do_mprotect(void *addr, size_t len, int prot);
 
 /* proc.c: /proc/self/fd/N and /proc/self/fdinfo/N of emulated fds. */
