@@ -7,7 +7,8 @@
 #   tools/setup.sh test    every test (ctest; as root it reserves 8 huge
 #                          pages of 2 MiB and one of 1 GiB for the run and
 #                          gives them back)
-#   tools/setup.sh bench   the benchmark: emulator against kernel (minutes)
+#   tools/setup.sh bench   the benchmark: emulator against kernel (minutes;
+#                          huge pages reserved as for test)
 #   tools/setup.sh build   nothing more
 set -eu
 
@@ -36,35 +37,44 @@ fi
 cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"$(nproc)"
 
+# The hugetlb tests and benchmark rows need a few free 2 MiB huge pages
+# and one of 1 GiB: as root, reserve them for the run and give them back
+# afterwards (a 1 GiB page may not be had where memory is fragmented: those
+# rows are skipped then).
+reserve_huge_pages() {
+	hp=/proc/sys/vm/nr_hugepages
+	gp=/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages
+	if [ "$(id -u)" -ne 0 ] || [ ! -w "$hp" ]; then
+		return 0
+	fi
+	before=$(cat "$hp")
+	gbefore=$(cat "$gp" 2>/dev/null || echo "")
+	trap 'echo "$before" >"$hp"; [ -z "$gbefore" ] ||
+		echo "$gbefore" >"$gp"' EXIT
+	trap 'exit 130' INT TERM
+	echo $((before + 8)) >"$hp" 2>/dev/null || true
+	if [ -n "$gbefore" ]; then
+		echo $((gbefore + 1)) >"$gp" 2>/dev/null || true
+	fi
+}
+
 case "$job" in
 demo)
 	exec "$build/tools/uffdemu-demo" "${2:-4}"
 	;;
 test)
 	cd "$build"
-	# The hugetlb rows need a few free 2 MiB huge pages and one of 1 GiB:
-	# as root, reserve them for the run and give them back afterwards
-	# (a 1 GiB page may not be had where memory is fragmented: those rows
-	# are skipped then).
-	hp=/proc/sys/vm/nr_hugepages
-	gp=/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages
-	if [ "$(id -u)" -eq 0 ] && [ -w "$hp" ]; then
-		before=$(cat "$hp")
-		gbefore=$(cat "$gp" 2>/dev/null || echo "")
-		trap 'echo "$before" >"$hp"; [ -z "$gbefore" ] ||
-			echo "$gbefore" >"$gp"' EXIT
-		trap 'exit 130' INT TERM
-		echo $((before + 8)) >"$hp" 2>/dev/null || true
-		[ -z "$gbefore" ] || echo $((gbefore + 1)) >"$gp" 2>/dev/null ||
-			true
-	fi
+	reserve_huge_pages
 	status=0
 	ctest --output-on-failure --timeout 300 -j1 || status=$?
 	exit "$status"
 	;;
 bench)
 	shift
-	exec "$build/tools/bench/uffdemu-bench" "$@"
+	reserve_huge_pages
+	status=0
+	"$build/tools/bench/uffdemu-bench" "$@" || status=$?
+	exit "$status"
 	;;
 build) ;;
 *)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -52,6 +53,7 @@ const struct backend backend_kernel = {
 	.read = read,
 	.poll = poll,
 	.close = close,
+	.madvise = madvise,
 };
 
 const struct backend backend_emu = {
@@ -61,6 +63,7 @@ const struct backend backend_emu = {
 	.read = uffdemu_read,
 	.poll = uffdemu_poll,
 	.close = uffdemu_close,
+	.madvise = uffdemu_madvise,
 };
 
 /*

@@ -32,6 +32,7 @@ struct backend {
 	ssize_t (*read)(int fd, void *buf, size_t count);
 	int (*poll)(struct pollfd *fds, nfds_t nfds, int timeout);
 	int (*close)(int fd);
+	int (*madvise)(void *addr, size_t len, int advice);
 };
 
 extern const struct backend backend_kernel;
@@ -122,14 +123,18 @@ long anon_kib(void);
 uint64_t rand_next(uint64_t *state);
 
 /* monitor.c: the thread that answers faults, on its own CPU. */
-enum rt_kind { RT_COPY, RT_ZERO, RT_WP, RT_MINOR };
+enum rt_kind { RT_COPY, RT_ZERO, RT_WP, RT_MINOR, RT_HUGE };
+
+/* RT_HUGE: private hugetlb memory, answered with COPYs of a huge page. */
+#define BENCH_HUGE       (2UL << 20)
+#define BENCH_HUGE_PAGES 4
 struct monitor {
 	const struct backend *b;
 	struct result *r;
 	int uffd;
 	int kind; /* how faults are answered: enum rt_kind */
 	int cpu;
-	const char *src; /* a page of contents for COPY */
+	const char *src; /* a page of contents for COPY (a huge one: RT_HUGE) */
 	unsigned long expected;
 	_Atomic unsigned long served;
 	_Atomic bool done;

@@ -82,6 +82,12 @@ static struct bench_case cases[] = {
 	{"minor", "MINOR round trip, CONTINUE", "cross core", run_roundtrip,
 	 .kind = RT_MINOR, .threads = 1, .monitor_cpu = 1,
 	 LATENCY(GOAL_NONE, 0)},
+	{"huge", "MISSING round trip, COPY 2 MiB huge page", "same core",
+	 run_roundtrip, .kind = RT_HUGE, .threads = 1, .monitor_cpu = 0,
+	 LATENCY(GOAL_NONE, 0)},
+	{"huge", "MISSING round trip, COPY 2 MiB huge page", "cross core",
+	 run_roundtrip, .kind = RT_HUGE, .threads = 1, .monitor_cpu = 1,
+	 LATENCY(GOAL_NONE, 0)},
 	{"bulk-copy", title_bulk[0], "", BULK(4096)},
 	{"bulk-copy", title_bulk[1], "", BULK(64 << 10)},
 	{"bulk-copy", title_bulk[2], "", BULK(2 << 20)},
@@ -272,10 +278,26 @@ static void make_titles(void)
 		 total, cfg.scale_faults);
 }
 
+/* Free 2 MiB huge pages, which the hugetlb round trips map. */
+static long free_huge_pages(void)
+{
+	FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/"
+			"free_hugepages",
+			"r");
+	long n = 0;
+
+	if (f && fscanf(f, "%ld", &n) != 1)
+		n = 0;
+	if (f)
+		fclose(f);
+	return n;
+}
+
 /* Cases that cannot run here say why instead. */
 static void mark_unavailable(void)
 {
 	bool two = online_cpus() >= 2;
+	bool huge = free_huge_pages() >= BENCH_HUGE_PAGES;
 
 	for (int i = 0; i < NCASES; i++) {
 		struct bench_case *c = &cases[i];
@@ -283,6 +305,13 @@ static void mark_unavailable(void)
 		if (c->run && c->monitor_cpu > 0 && !two) {
 			c->run = NULL;
 			c->na = "n/a: needs two CPUs";
+		}
+		if (c->run && c->kind == RT_HUGE && c->run == run_roundtrip &&
+		    !huge) {
+			c->run = NULL;
+			c->na = "n/a: needs 4 free 2 MiB huge pages "
+				"(vm.nr_hugepages; tools/setup.sh bench "
+				"reserves them as root)";
 		}
 		if (c->run == run_shim && !shim_path()) {
 			c->run = NULL;

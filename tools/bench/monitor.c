@@ -13,14 +13,16 @@
 static int answer(struct monitor *m, uint64_t addr)
 {
 	const struct backend *b = m->b;
-	uint64_t page = addr & ~(BENCH_PAGE - 1);
-	struct uffdio_copy copy = {page, (uintptr_t)m->src, BENCH_PAGE, 0, 0};
+	size_t size = m->kind == RT_HUGE ? BENCH_HUGE : BENCH_PAGE;
+	uint64_t page = addr & ~(size - 1);
+	struct uffdio_copy copy = {page, (uintptr_t)m->src, size, 0, 0};
 	struct uffdio_zeropage zero = {{page, BENCH_PAGE}, 0, 0};
 	struct uffdio_writeprotect wp = {{page, BENCH_PAGE}, 0};
 	struct uffdio_continue cont = {{page, BENCH_PAGE}, 0, 0};
 
 	switch (m->kind) {
 	case RT_COPY:
+	case RT_HUGE:
 		return b->ioctl(m->uffd, UFFDIO_COPY, &copy);
 	case RT_ZERO:
 		return b->ioctl(m->uffd, UFFDIO_ZEROPAGE, &zero);

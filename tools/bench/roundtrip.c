@@ -48,6 +48,38 @@ static void touch(const struct rt *rt, char *p)
 		(void)*(volatile char *)p;
 }
 
+/*
+ * Huge pages: the few the machine lends are faulted in turn, and dropped
+ * with MADV_DONTNEED (untimed) once all have been, to fault again.
+ */
+static void *fault_huge_pages(void *arg)
+{
+	struct faulter *f = arg;
+	struct rt *rt = f->rt;
+	double *lat = rt->r->samples;
+
+	pin_to_cpu(0);
+	for (size_t i = 0; i < rt->per_thread; i++) {
+		size_t k = i % BENCH_HUGE_PAGES;
+		double t0;
+
+		if (i == rt->warmup) {
+			pthread_barrier_wait(&rt->start);
+			f->begin = now_us();
+		}
+		if (k == 0 && i > 0)
+			rt->m.b->madvise(rt->area,
+					 BENCH_HUGE_PAGES * BENCH_HUGE,
+					 MADV_DONTNEED);
+		t0 = now_us();
+		(void)*(volatile char *)(rt->area + k * BENCH_HUGE);
+		if (i >= rt->warmup)
+			lat[i - rt->warmup] = now_us() - t0;
+	}
+	f->end = now_us();
+	return NULL;
+}
+
 static void *fault_pages(void *arg)
 {
 	struct faulter *f = arg;
@@ -56,6 +88,8 @@ static void *fault_pages(void *arg)
 	char *base = rt->area + f->index * rt->per_thread * BENCH_PAGE;
 	double *lat = rt->r->samples + f->index * n;
 
+	if (rt->c->kind == RT_HUGE)
+		return fault_huge_pages(arg);
 	pin_to_cpu(0);
 	for (size_t i = 0; i < rt->warmup; i++)
 		touch(rt, base + i * BENCH_PAGE);
@@ -138,16 +172,29 @@ out:
 static int setup(struct rt *rt)
 {
 	size_t len = rt->per_thread * (size_t)rt->c->threads * BENCH_PAGE;
-	char *src = aligned_alloc(BENCH_PAGE, BENCH_PAGE);
+	size_t src_len = rt->c->kind == RT_HUGE ? BENCH_HUGE : BENCH_PAGE;
+	char *src = aligned_alloc(BENCH_PAGE, src_len);
 
-	if (rt->c->kind == RT_MINOR)
+	if (rt->c->kind == RT_HUGE) {
+		len = BENCH_HUGE_PAGES * BENCH_HUGE;
+		rt->area =
+			mmap(NULL, len, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+		if (rt->area == MAP_FAILED)
+			return fail(rt->r,
+				    "huge pages (vm.nr_hugepages: "
+				    "tools/setup.sh bench reserves them as "
+				    "root)",
+				    errno);
+	} else if (rt->c->kind == RT_MINOR) {
 		rt->area = map_filled_memfd(len);
-	else
+	} else {
 		rt->area = mmap(NULL, len, PROT_READ | PROT_WRITE,
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	}
 	if (rt->area == MAP_FAILED || !src)
 		return fail(rt->r, "memory", ENOMEM);
-	memset(src, 'x', BENCH_PAGE);
+	memset(src, 'x', src_len);
 	rt->m.src = src;
 	rt->m.uffd = rt->m.b->userfaultfd(O_CLOEXEC | O_NONBLOCK);
 	if (rt->m.uffd < 0)
