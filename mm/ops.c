@@ -334,14 +334,6 @@ static ssize_t fill_run(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 #define FILL_CHUNK 256
 
 /*
- * fillable_end() for shared memory, where the file may have a page this
- * mapping has not mapped.  COPY and ZEROPAGE need the file to lack the
- * page, and replace a marker, or, in a MAP_PRIVATE mapping, need this
- * mapping to lack it; POISON needs only this mapping to lack it, inside
- * the file (EFAULT); CONTINUE needs the file to have it (EFAULT, EINVAL past
- * its end) and this mapping to lack it (EEXIST).
- */
-/*
  * shared_fillable_end() for hugetlb memory mapped MAP_SHARED, a huge page
  * at a time: what the emulator knows of the file stands for mincore(),
  * which sees only this mapping's huge pages.  Past the end of the file
@@ -372,6 +364,14 @@ static ssize_t huge_shared_fillable_end(enum mm_fill_op op, uintptr_t a,
 	return (ssize_t)a;
 }
 
+/*
+ * fillable_end() for shared memory, where the file may have a page this
+ * mapping has not mapped.  COPY and ZEROPAGE need the file to lack the
+ * page, and replace a marker, or, in a MAP_PRIVATE mapping, need this
+ * mapping to lack it; POISON needs only this mapping to lack it, inside
+ * the file (EFAULT); CONTINUE needs the file to have it (EFAULT, EINVAL past
+ * its end) and this mapping to lack it (EEXIST).
+ */
 static ssize_t shared_fillable_end(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 				   uint32_t e)
 {
