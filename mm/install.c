@@ -565,10 +565,9 @@ ssize_t install_private(uintptr_t dst, const void *src, size_t len,
  * /proc/self/mem (not into a shared mapping it may not write), so each
  * huge page is allocated in the file with fallocate(), written through a
  * mapping of the file of its own, and then opened here; size is the huge
- * pages' size.  Whether the
- * allocation added the page tells whether the file had it: EEXIST then,
- * the page is left as it was, and the emulator knows from then on that the
- * file has it.
+ * pages' size.  Whether the allocation added the page tells whether the
+ * file had it: EEXIST then, the page is left as it was, and the emulator
+ * knows from then on that the file has it.
  * Limitation: another process that reads the page meanwhile may see it
  * zero-filled or partly written.  Whether the allocation added the page is
  * read off the file's block count: a page another process adds to the
