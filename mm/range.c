@@ -13,8 +13,8 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "mm/mm.h"
@@ -396,15 +396,14 @@ int mm_views(uintptr_t addr, size_t len, struct mm_vma *out, int max)
 }
 
 /* The mappings in this process of the file open at fd, as above. */
-int mm_fd_views(int fd, uint64_t off, uint64_t len, struct mm_vma *out,
-		int max)
+int mm_fd_views(int fd, uint64_t off, uint64_t len, struct mm_vma *out, int max)
 {
 	struct stat st;
 
 	if (fstat(fd, &st) != 0)
 		return 0;
-	return views_of(major(st.st_dev), minor(st.st_dev), st.st_ino, off,
-			len, 0, out, max);
+	return views_of(major(st.st_dev), minor(st.st_dev), st.st_ino, off, len,
+			0, out, max);
 }
 
 /*
