@@ -78,8 +78,11 @@ static enum mm_vma_type classify(bool shared, const char *path,
 	bool shmem = starts_with(path, "/memfd:") ||
 		     starts_with(path, "/dev/shm/") || on_tmpfs(path);
 
-	/* Device DAX also has pages of its own size: not hugetlb. */
-	if (pagesize > PAGE_SIZE && !starts_with(path, "/dev/"))
+	/*
+	 * Device DAX (/dev/daxN.M) also has pages of its own size: not
+	 * hugetlb.  A hugetlbfs mount may well be under /dev (/dev/hugepages).
+	 */
+	if (pagesize > PAGE_SIZE && !starts_with(path, "/dev/dax"))
 		return shared ? VMA_HUGETLB : VMA_HUGETLB_PRIVATE;
 	if (!shared) {
 		if (*path == '\0' || starts_with(path, "[heap]") ||
