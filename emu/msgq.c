@@ -503,9 +503,9 @@ void emu_fault_map(uintptr_t start, uintptr_t end, const unsigned char *cached,
 }
 
 /*
- * emu_fault_map() for a hidden huge page of hugetlb memory mapped
- * MAP_SHARED: opened, and the access that runs again maps it (the file's
- * page, or a new one).
+ * emu_fault_map() for a hidden huge page of hugetlb memory: opened, and
+ * the access that runs again maps it (the file's page, or a new one; in a
+ * MAP_PRIVATE mapping a write makes the private copy).
  */
 void emu_fault_map_huge(uintptr_t page, uint32_t want)
 {
@@ -521,7 +521,8 @@ void emu_fault_map_huge(uintptr_t page, uint32_t want)
 			   e & PS_HIDDEN_PROT) == 0)
 		for (uintptr_t a = page; a < page + ps_page_size(e);
 		     a += PAGE_SIZE)
-			pagestate_set(a, (e | PS_PRESENT | PS_IN_FILE) &
+			pagestate_set(a, (e | PS_PRESENT |
+					  (e & PS_SHARED ? PS_IN_FILE : 0)) &
 						 ~PS_HIDDEN_PROT);
 	wq_unlock_in_handler();
 }

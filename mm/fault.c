@@ -172,6 +172,9 @@ static bool shared_fault(uintptr_t addr, bool write, uint32_t entry, void *uc)
 /*
  * shared_fault() for hugetlb memory mapped MAP_SHARED, where what the
  * emulator knows of the file stands for mincore(); no fault-around there.
+ * It also serves a hugetlb file mapped MAP_PRIVATE where another mapping
+ * shows that the file has the page: the kernel maps the file's page there
+ * (a write copies it), or reports a minor fault, as for shared memory.
  */
 static bool huge_shared_fault(uintptr_t addr, bool write, uint32_t entry,
 			      void *uc)
@@ -230,7 +233,8 @@ static bool take_fault(uintptr_t addr, bool write, void *uc)
 		}
 		return true;
 	}
-	if ((entry & PS_SHARED) && (entry & PS_HUGE) && ps_hidden(entry))
+	if ((entry & PS_HUGE) && ps_hidden(entry) &&
+	    ((entry & PS_SHARED) || mm_alias_maps(addr)))
 		return huge_shared_fault(addr, write, entry, uc);
 	if ((entry & PS_SHARED) && ps_hidden(entry))
 		return shared_fault(addr, write, entry, uc);

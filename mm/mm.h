@@ -71,10 +71,11 @@
  * equal entry per PAGE_SIZE, all changed together.  Its pages are
  * kept missing by PROT_NONE, since guard markers cannot be installed there.
  * Limitation: so each missing or filled huge page may split a memory
- * region.  And in a hugetlb file mapped MAP_PRIVATE a page the file has,
- * written through another mapping, is taken for missing: a MISSING fault
- * where the kernel maps it, no minor fault, CONTINUE fails EFAULT (the
- * file's pages cannot be seen without adding them).
+ * region.  And a hugetlb file mapped MAP_PRIVATE knows of the file's
+ * pages only what another mapping of it in this process maps (they cannot
+ * be seen without adding them), and hides its missing pages in MISSING
+ * mode only: in MINOR mode alone a page the file has is mapped without
+ * the minor fault the kernel reports.
  */
 #define PS_HUGE         (1U << 29)
 /*

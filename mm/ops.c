@@ -315,8 +315,11 @@ static ssize_t fill_run(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 		return install_zero(a, b - a, page_prot(after), hidden)
 			       ?: (ssize_t)(b - a);
 	case FILL_CONTINUE:
+		/* A MAP_PRIVATE mapping maps the file's page to copy later. */
 		return install_map(a, b - a, page_prot(before),
-				   page_prot(after), hidden, before & PS_COW)
+				   page_prot(after), hidden,
+				   (before & PS_COW) || ((before & PS_HUGE) &&
+							 !(before & PS_SHARED)))
 			       ?: (ssize_t)(b - a);
 	case FILL_POISON:
 		if (hidden == HIDDEN_NONE) {
@@ -452,9 +455,28 @@ static ssize_t fillable_end(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 		return huge_shared_fillable_end(op, a, b);
 	if (e & PS_SHARED)
 		return shared_fillable_end(op, a, b, e);
-	/* No page cache behind private hugetlb memory to continue from. */
-	if ((e & PS_HUGE) && op == FILL_CONTINUE)
-		return -EFAULT;
+	/*
+	 * CONTINUE in private hugetlb memory: only where another mapping of
+	 * its file shows the page (EFAULT first), and only where this mapping
+	 * lacks it (EEXIST).
+	 */
+	if ((e & PS_HUGE) && op == FILL_CONTINUE) {
+		for (uintptr_t p = a; p < b; p += ps_page_size(e)) {
+			bool mapped = e & PS_PRESENT;
+
+			if (!mm_alias_maps(p))
+				return p > a ? (ssize_t)p : -EFAULT;
+			if (!(e & PS_MODE_MISSING)) {
+				err = install_populated(p, PAGE_SIZE, vec);
+				if (err)
+					return err;
+				mapped = vec[0];
+			}
+			if (mapped)
+				return (ssize_t)p;
+		}
+		return (ssize_t)b;
+	}
 	if (e & PS_MODE_MISSING)
 		return fillable(op, e, e & PS_PRESENT) ? (ssize_t)b
 						       : (ssize_t)a;

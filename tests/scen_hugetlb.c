@@ -734,13 +734,87 @@ SCENARIO(huge_shared_fork, .needs = NEEDS_HUGEPAGES)
 	rec_no_msg(b, r, fd, "at the end");
 }
 
+/*
+ * A hugetlb memfd mapped MAP_PRIVATE (A) and MAP_SHARED (V): a page the
+ * file has is a minor fault in A, which CONTINUE maps from the file (A
+ * sees V's writes until it writes itself); a page it lacks is a MISSING
+ * fault, whose COPY stays private.  MISSING mode alone maps the file's
+ * page without a message.
+ */
+static const char *const huge_cow_cases[] = {"MISSING|MINOR", "MISSING"};
+
+SCENARIO(huge_private_file, CASES(huge_cow_cases), .needs = NEEDS_HUGEPAGES)
+{
+	int mfd = memfd_create("uffdemu-huge", MFD_CLOEXEC | MFD_HUGETLB);
+	uint64_t mode = variant ? MISSING : MISSING | MINOR;
+	struct toucher *t;
+	char *a, *v, *src;
+	int64_t field;
+	int fd;
+
+	REQUIRE(mfd >= 0);
+	a = mmap(NULL, HP(2), PROT_READ | PROT_WRITE, MAP_PRIVATE, mfd, 0);
+	v = mmap(NULL, HP(2), PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	REQUIRE(a != MAP_FAILED && v != MAP_FAILED);
+	REQUIRE(ftruncate(mfd, (off_t)HP(2)) == 0);
+	close(mfd);
+	name_area("A", a, HP(2));
+	name_area("V", v, HP(2));
+	src = map_pages(H / PG, PROT_READ | PROT_WRITE);
+	memset(src, 's', H);
+	name_area("SRC", src, H);
+	v[0] = 'v';
+	fd = setup_uffd(b, r, O_NONBLOCK, 0);
+	REQUIRE(rec_rv_is(r, "REGISTER",
+			  u_register(b, fd, u64p(a), HP(2), mode, NULL), 0));
+	t = touch(a + 1, TOUCH_READ, 0);
+	if (mode & MINOR) {
+		expect_fault(b, r, fd, "A+1", UFFD_PAGEFAULT_FLAG_MINOR,
+			     u64p(a), -1);
+		v[1] = 'm';
+		rec_rv_is(r, "CONTINUE",
+			  u_continue(b, fd, u64p(a), H, 0, &field), 0);
+		rec_touch(r, "T0", t, WAIT_MS, true, 'm');
+		rec_rv_is(r, "CONTINUE again",
+			  u_continue(b, fd, u64p(a), H, 0, &field), -EEXIST);
+	} else {
+		rec_touch(r, "T0", t, WAIT_MS, true, 0);
+	}
+	v[2] = 'n';
+	rec_int_is(r, "A+2 after a write through V", a[2], 'n');
+	a[3] = 'p';
+	rec_int_is(r, "V+3 after a write to A", v[3], 0);
+	rec_rv_is(r, "CONTINUE A+2M, not in the file",
+		  u_continue(b, fd, u64p(a + H), H, 0, &field), -EFAULT);
+	t = touch(a + H + 5, TOUCH_READ, 0);
+	expect_fault(b, r, fd, "A+2M+5", 0, u64p(a + H), -1);
+	rec_rv_is(r, "COPY A+2M",
+		  u_copy(b, fd, u64p(a + H), u64p(src), H, 0, &field), 0);
+	rec_touch(r, "T1", t, WAIT_MS, true, 's');
+	rec_int_is(r, "V+2M", v[H + 5], 0);
+	rec_no_msg(b, r, fd, "at the end");
+}
+
 static const struct scenario *const list[] = {
-	&huge_register,   &huge_missing,      &huge_exact,
-	&huge_poison,     &huge_wp,           &huge_discard,
-	&huge_move,       &huge_files,        &huge_sigbus,
-	&huge_wp_async,   &huge_shared,       &huge_shared_minor,
-	&huge_shared_eof, &huge_shared_fork,  &huge_mixed,
-	&giga_missing,    &giga_shared_minor, NULL,
+	&huge_register,
+	&huge_missing,
+	&huge_exact,
+	&huge_poison,
+	&huge_wp,
+	&huge_discard,
+	&huge_move,
+	&huge_files,
+	&huge_sigbus,
+	&huge_wp_async,
+	&huge_shared,
+	&huge_shared_minor,
+	&huge_shared_eof,
+	&huge_shared_fork,
+	&huge_private_file,
+	&huge_mixed,
+	&giga_missing,
+	&giga_shared_minor,
+	NULL,
 };
 
 const struct scenario_group scenarios_hugetlb = {"hugetlb", list};
