@@ -748,7 +748,8 @@ void mm_forget(uintptr_t start, uintptr_t end)
  * Hiding them also discards their contents, in one step, so no write can
  * slip in between.  Write protection of anonymous pages goes with their
  * contents, and so do the markers of empty ones; shared and hugetlb memory
- * keep both.
+ * keep the markers, and leave one where a page was write-protected (shared
+ * memory only in WP mode).
  * The caller gives the rest of the range its real discard afterwards.
  */
 int mm_discard(uintptr_t start, uintptr_t end)
@@ -759,8 +760,13 @@ int mm_discard(uintptr_t start, uintptr_t end)
 				      PS_CTX_MASK | PS_MODES | PS_PROTS |
 					      PS_PRESENT | PS_WP | PS_POISON |
 					      PS_HIDDEN_PROT | PS_KIND);
-		uint32_t lost =
-			PS_PRESENT | (e & (PS_SHARED | PS_HUGE) ? 0 : PS_WP);
+		/*
+		 * A write-protected page of shared memory leaves a marker
+		 * where the range is in WP mode; hugetlb memory always does.
+		 */
+		bool marker =
+			(e & PS_HUGE) || ((e & PS_SHARED) && (e & PS_MODE_WP));
+		uint32_t lost = PS_PRESENT | (marker ? 0 : PS_WP);
 		uint32_t after = e & ~lost;
 		bool by_prot;
 		int err;

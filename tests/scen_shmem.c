@@ -906,13 +906,57 @@ SCENARIO(shm_punch)
 	rec_no_msg(b, r, fd, "at the end");
 }
 
+static const char *const wp_discard_cases[] = {"WP mode kept",
+					       "WP mode dropped"};
+
+/*
+ * MADV_DONTNEED of a write-protected page of shared memory leaves a
+ * marker where the range is still in WP mode (POISON then fails EEXIST),
+ * and none where a registration without WP mode (MISSING, which WP alone
+ * does not include) replaced it.
+ */
+SCENARIO(shm_wp_discard, CASES(wp_discard_cases), .mems = SHARED | PRIVATE,
+	 .features = UFFD_FEATURE_POISON)
+{
+	struct shm s;
+	int64_t field;
+
+	shm_init(b, r, &s, mem, 0, 2);
+	s.a[0] = 'a';
+	shm_register(b, r, &s, 2, WP);
+	rec_rv_is(r, "protect",
+		  u_writeprotect(b, s.fd, u64p(s.a), PG,
+				 UFFDIO_WRITEPROTECT_MODE_WP),
+		  0);
+	if (variant)
+		shm_register(b, r, &s, 2, MISSING);
+	rec_rv_is(r, "MADV_DONTNEED", rv(b->madvise(s.a, PG, MADV_DONTNEED)),
+		  0);
+	rec_rv_is(r, "POISON", u_poison(b, s.fd, u64p(s.a), PG, &field),
+		  variant ? 0 : -EEXIST);
+	rec_no_msg(b, r, s.fd, "at the end");
+}
+
 static const struct scenario *const list[] = {
-	&shm_missing,       &shm_two_views,      &shm_minor,
-	&shm_continue_wp,   &shm_continue_rules, &shm_minor_wake,
-	&shm_eof,           &shm_poison,         &shm_wp,
-	&shm_discard,       &shm_files,          &shm_private,
-	&shm_private_minor, &shm_private_wp,     &shm_private_eof,
-	&shm_wp_mixed,      &shm_punch,          NULL,
+	&shm_missing,
+	&shm_two_views,
+	&shm_minor,
+	&shm_continue_wp,
+	&shm_continue_rules,
+	&shm_minor_wake,
+	&shm_eof,
+	&shm_poison,
+	&shm_wp,
+	&shm_discard,
+	&shm_files,
+	&shm_private,
+	&shm_private_minor,
+	&shm_private_wp,
+	&shm_private_eof,
+	&shm_wp_mixed,
+	&shm_punch,
+	&shm_wp_discard,
+	NULL,
 };
 
 const struct scenario_group scenarios_shmem = {"shmem", list};
