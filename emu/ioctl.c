@@ -123,7 +123,7 @@ static bool vma_compatible(const struct mm_vma *v, uint32_t modes)
 		close(fd);
 		return true;
 	}
-	return v->type == VMA_ANON || v->type == VMA_HUGETLB_PRIVATE || shmem;
+	return v->type == VMA_ANON || vma_is_hugetlb(v->type) || shmem;
 }
 
 /* The entry bits a registration of v in modes starts from. */
@@ -135,6 +135,8 @@ static uint32_t vma_modes(const struct mm_vma *v, uint32_t modes)
 		modes |= PS_GIGA;
 	if (v->type == VMA_HUGETLB_PRIVATE)
 		return modes | PS_HUGE;
+	if (v->type == VMA_HUGETLB_COW)
+		return modes | PS_HUGE | PS_COW;
 	if (v->type == VMA_HUGETLB)
 		return modes | PS_HUGE | PS_SHARED;
 	return modes | (v->type == VMA_SHMEM ? PS_SHARED : 0);

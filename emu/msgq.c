@@ -435,12 +435,8 @@ static void resolve_async(uintptr_t addr, uint32_t entry)
 		sched_yield();
 		return;
 	}
-	if (pagestate_cas(page, entry, entry & ~PS_WP)) {
-		/* The other entries of a huge page follow its first. */
-		for (size_t off = PAGE_SIZE; off < size; off += PAGE_SIZE)
-			pagestate_cas(page + off, entry, entry & ~PS_WP);
+	if (pagestate_cas_page(page, size, entry, entry & ~PS_WP))
 		return;
-	}
 	now = pagestate_get(page);
 	if (now & PS_CTX_MASK)
 		mprotect((void *)page, size, (int)page_prot(now));

@@ -170,23 +170,19 @@ static bool shared_fault(uintptr_t addr, bool write, uint32_t entry, void *uc)
 }
 
 /*
- * shared_fault() for hugetlb memory mapped MAP_SHARED, where what the
- * emulator knows of the file stands for mincore(); no fault-around there.
- * It also serves a hugetlb file mapped MAP_PRIVATE where another mapping
- * shows that the file has the page: the kernel maps the file's page there
- * (a write copies it), or reports a minor fault, as for shared memory.
+ * shared_fault() for hugetlb memory, where what the emulator knows of the
+ * file stands for mincore() (in_file); no fault-around there.
  */
-static bool huge_shared_fault(uintptr_t addr, bool write, uint32_t entry,
-			      void *uc)
+static bool huge_file_fault(uintptr_t addr, bool write, uint32_t entry,
+			    bool in_file, void *uc)
 {
-	bool in_file, taken;
+	bool taken;
 
 	retry_addr = 0;
 	if (install_shared_busy()) {
 		sched_yield();
 		return true;
 	}
-	in_file = (entry & PS_IN_FILE) || mm_alias_maps(addr);
 	if (file_userfault(addr, write, entry, in_file, uc, &taken))
 		return taken;
 	emu_fault_map_huge(ps_page(entry, addr), entry & vma_bits);
@@ -221,21 +217,27 @@ static bool take_fault(uintptr_t addr, bool write, void *uc)
 		 * write the marker back.
 		 */
 		uintptr_t page = ps_page(entry, addr);
+		size_t size = ps_page_size(entry);
 
 		retry_addr = 0;
-		if (pagestate_cas(page, entry, entry & ~PS_WP)) {
-			for (size_t off = PAGE_SIZE; off < ps_page_size(entry);
-			     off += PAGE_SIZE)
-				pagestate_cas(page + off, entry,
-					      entry & ~PS_WP);
-			mprotect((void *)page, ps_page_size(entry),
+		if (pagestate_cas_page(page, size, entry, entry & ~PS_WP))
+			mprotect((void *)page, size,
 				 (int)page_prot(entry & ~PS_WP));
-		}
 		return true;
 	}
-	if ((entry & PS_HUGE) && ps_hidden(entry) &&
-	    ((entry & PS_SHARED) || mm_alias_maps(addr)))
-		return huge_shared_fault(addr, write, entry, uc);
+	if ((entry & PS_HUGE) && ps_hidden(entry) && (entry & PS_SHARED))
+		return huge_file_fault(
+			addr, write, entry,
+			(entry & PS_IN_FILE) || mm_alias_maps(addr), uc);
+	/*
+	 * A hugetlb file mapped MAP_PRIVATE, where another mapping shows that
+	 * the file has the page: the kernel maps the file's page there (a
+	 * write copies it), or reports a minor fault.  Elsewhere its pages are
+	 * missing as in anonymous memory.
+	 */
+	if ((entry & PS_HUGE) && ps_hidden(entry) && (entry & PS_COW) &&
+	    mm_alias_maps(addr))
+		return huge_file_fault(addr, write, entry, true, uc);
 	if ((entry & PS_SHARED) && ps_hidden(entry))
 		return shared_fault(addr, write, entry, uc);
 	if ((entry & PS_MODE_MISSING) && !(entry & PS_PRESENT)) {

@@ -574,61 +574,60 @@ ssize_t install_private(uintptr_t dst, const void *src, size_t len,
  * same file at that moment makes a page the file had look new, and the
  * copy then overwrites it.
  */
+/*
+ * Adds the huge page at off to the file open at fd, filled from src: 0, or
+ * EEXIST when the file had it, EFAULT past its end or when src could not
+ * be read, ENOMEM.
+ */
+static int fill_file_page(int fd, uint64_t off, const char *src, size_t size)
+{
+	struct stat st;
+	blkcnt_t before;
+	void *view;
+	int err = 0;
+
+	if (fstat(fd, &st) != 0 || off >= (uint64_t)st.st_size)
+		return -EFAULT;
+	before = st.st_blocks;
+	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)off, size) != 0 ||
+	    fstat(fd, &st) != 0)
+		return -ENOMEM;
+	if (st.st_blocks == before)
+		return -EEXIST;
+	view = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		    (off_t)off);
+	if (view == MAP_FAILED)
+		err = -ENOMEM;
+	else if (mem_write((uintptr_t)view, src, size) != (ssize_t)size)
+		err = -EFAULT;
+	if (view != MAP_FAILED)
+		munmap(view, size);
+	/* A page added but not filled goes again. */
+	if (err)
+		fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			  (off_t)off, size);
+	return err;
+}
+
 ssize_t install_huge_shared(uintptr_t dst, const void *src, size_t len,
 			    unsigned int old_prot, unsigned int prot,
 			    enum install_hidden hidden, size_t size)
 {
 	size_t done = 0;
-	int err = 0;
+	uint64_t base;
+	int fd = mm_vma_file(dst, O_RDWR, &base), err = 0;
 
+	if (fd < 0)
+		return -ENOMEM;
 	atomic_fetch_add(&shared_installs, 1);
 	while (!err && done < len) {
-		uint64_t off;
-		struct stat st;
-		blkcnt_t before;
-		bool added = false;
-		void *view = MAP_FAILED;
-		int fd = mm_vma_file(dst + done, O_RDWR, &off);
-
-		if (fd < 0) {
-			err = -ENOMEM;
-			break;
-		}
-		if (fstat(fd, &st) != 0 || off >= (uint64_t)st.st_size) {
-			err = -EFAULT; /* past the end of the file */
-		} else {
-			before = st.st_blocks;
-			if (fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)off,
-				      size) != 0 ||
-			    fstat(fd, &st) != 0)
-				err = -ENOMEM;
-			else if (st.st_blocks == before)
-				err = -EEXIST;
-			else
-				added = true;
-		}
+		err = fill_file_page(fd, base + done, (const char *)src + done,
+				     size);
 		/* Found in the file: known to be there from now on. */
-		for (size_t p = 0; err == -EEXIST && p < size; p += PAGE_SIZE) {
-			uintptr_t at = dst + done + p;
-
-			pagestate_set(at, pagestate_get(at) | PS_IN_FILE);
-		}
-		if (!err)
-			view = mmap(NULL, size, PROT_READ | PROT_WRITE,
-				    MAP_SHARED, fd, (off_t)off);
-		if (!err && view == MAP_FAILED)
-			err = -ENOMEM;
-		if (!err && mem_write((uintptr_t)view, (const char *)src + done,
-				      size) != (ssize_t)size)
-			err = -EFAULT;
-		if (view != MAP_FAILED)
-			munmap(view, size);
-		/* A page added but not filled goes again. */
-		if (err && added)
-			fallocate(fd,
-				  FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				  (off_t)off, size);
-		close(fd);
+		for (size_t p = 0; err == -EEXIST && p < size; p += PAGE_SIZE)
+			pagestate_set(dst + done + p,
+				      pagestate_get(dst + done + p) |
+					      PS_IN_FILE);
 		if (!err)
 			err = install_map(dst + done, size, old_prot, prot,
 					  hidden, false);
@@ -636,6 +635,7 @@ ssize_t install_huge_shared(uintptr_t dst, const void *src, size_t len,
 			done += size;
 	}
 	atomic_fetch_sub(&shared_installs, 1);
+	close(fd);
 	return done ? (ssize_t)done : err;
 }
 

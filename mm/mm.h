@@ -61,9 +61,9 @@
  */
 #define PS_SHARED       (1U << 27)
 /*
- * With PS_SHARED: the file is mapped MAP_PRIVATE.  A page is the file's
- * until it is written, then a private copy; a fill makes a private copy
- * and leaves the file as it was.
+ * With PS_SHARED or PS_HUGE: a file mapped MAP_PRIVATE.  A page is the
+ * file's until it is written, then a private copy; a fill makes a private
+ * copy and leaves the file as it was.
  */
 #define PS_COW          (1U << 28)
 /*
@@ -100,6 +100,8 @@ int pagestate_reserve(uintptr_t start, size_t len);
 uint32_t pagestate_get(uintptr_t addr);
 void pagestate_set(uintptr_t addr, uint32_t entry);
 bool pagestate_cas(uintptr_t addr, uint32_t old, uint32_t entry);
+bool pagestate_cas_page(uintptr_t page, size_t size, uint32_t old,
+			uint32_t entry);
 void pagestate_release(uintptr_t start, size_t len);
 
 /* Whether the entry keeps PS_PRESENT: pages that trap while not mapped. */
@@ -165,8 +167,8 @@ enum mm_vma_type {
 	VMA_SHMEM,           /* shared memory mapped MAP_SHARED: memfd, tmpfs,
 				shared anonymous */
 	VMA_SHMEM_PRIVATE,   /* a memfd or tmpfs file mapped MAP_PRIVATE */
-	VMA_HUGETLB_PRIVATE, /* hugetlb memory mapped MAP_PRIVATE:
-				MAP_HUGETLB, a hugetlb memfd or file */
+	VMA_HUGETLB_PRIVATE, /* MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB */
+	VMA_HUGETLB_COW,     /* a hugetlb memfd or file mapped MAP_PRIVATE */
 	VMA_HUGETLB,         /* hugetlb memory mapped MAP_SHARED */
 	VMA_OTHER,           /* files on disk, devices, [vdso]: never
 				registrable */
@@ -174,7 +176,8 @@ enum mm_vma_type {
 
 static inline bool vma_is_hugetlb(enum mm_vma_type t)
 {
-	return t == VMA_HUGETLB_PRIVATE || t == VMA_HUGETLB;
+	return t == VMA_HUGETLB_PRIVATE || t == VMA_HUGETLB_COW ||
+	       t == VMA_HUGETLB;
 }
 
 struct mm_vma {

@@ -317,9 +317,7 @@ static ssize_t fill_run(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 	case FILL_CONTINUE:
 		/* A MAP_PRIVATE mapping maps the file's page to copy later. */
 		return install_map(a, b - a, page_prot(before),
-				   page_prot(after), hidden,
-				   (before & PS_COW) || ((before & PS_HUGE) &&
-							 !(before & PS_SHARED)))
+				   page_prot(after), hidden, before & PS_COW)
 			       ?: (ssize_t)(b - a);
 	case FILL_POISON:
 		if (hidden == HIDDEN_NONE) {
@@ -345,9 +343,10 @@ static ssize_t fill_run(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 static ssize_t huge_shared_fillable_end(enum mm_fill_op op, uintptr_t a,
 					uintptr_t b)
 {
+	const size_t size = ps_page_size(pagestate_get(a));
 	uintptr_t from = a;
 
-	for (; a < b; a += ps_page_size(pagestate_get(from))) {
+	for (; a < b; a += size) {
 		uint32_t e = pagestate_get(a);
 		bool mapped = e & PS_PRESENT;
 		bool cached = mapped || (e & PS_IN_FILE) || mm_alias_maps(a);
@@ -456,10 +455,13 @@ static ssize_t fillable_end(enum mm_fill_op op, uintptr_t a, uintptr_t b,
 	if (e & PS_SHARED)
 		return shared_fillable_end(op, a, b, e);
 	/*
-	 * CONTINUE in private hugetlb memory: only where another mapping of
-	 * its file shows the page (EFAULT first), and only where this mapping
-	 * lacks it (EEXIST).
+	 * CONTINUE in private hugetlb memory: only in a file (anonymous
+	 * memory has no page cache), where another mapping of the file shows
+	 * the page (EFAULT first), and only where this mapping lacks it
+	 * (EEXIST).
 	 */
+	if ((e & PS_HUGE) && op == FILL_CONTINUE && !(e & PS_COW))
+		return -EFAULT;
 	if ((e & PS_HUGE) && op == FILL_CONTINUE) {
 		for (uintptr_t p = a; p < b; p += ps_page_size(e)) {
 			bool mapped = e & PS_PRESENT;

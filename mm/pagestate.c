@@ -88,6 +88,20 @@ bool pagestate_cas(uintptr_t addr, uint32_t old, uint32_t entry)
 }
 
 /*
+ * pagestate_cas() for every entry of the page of size bytes at page (a
+ * huge page has one per PAGE_SIZE): the first decides, the others follow.
+ */
+bool pagestate_cas_page(uintptr_t page, size_t size, uint32_t old,
+			uint32_t entry)
+{
+	if (!pagestate_cas(page, old, entry))
+		return false;
+	for (size_t off = PAGE_SIZE; off < size; off += PAGE_SIZE)
+		pagestate_cas(page + off, old, entry);
+	return true;
+}
+
+/*
  * Forgets [start, start + len) and gives the table's own memory for it back
  * to the system where whole pages of entries became zero.
  */

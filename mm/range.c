@@ -83,7 +83,10 @@ static enum mm_vma_type classify(bool shared, const char *path,
 	 * hugetlb.  A hugetlbfs mount may well be under /dev (/dev/hugepages).
 	 */
 	if (pagesize > PAGE_SIZE && !starts_with(path, "/dev/dax"))
-		return shared ? VMA_HUGETLB : VMA_HUGETLB_PRIVATE;
+		return shared ? VMA_HUGETLB
+		       : starts_with(path, "/anon_hugepage")
+			       ? VMA_HUGETLB_PRIVATE
+			       : VMA_HUGETLB_COW;
 	if (!shared) {
 		if (*path == '\0' || starts_with(path, "[heap]") ||
 		    starts_with(path, "[stack") ||
@@ -297,47 +300,6 @@ bool mm_past_eof(uintptr_t addr)
 }
 
 /*
- * Whether another mapping in this process of the file mapped at addr maps
- * the file's page at addr's offset: a sign that the file has the page,
- * which hugetlb memory gives no other way to learn.  System calls only:
- * the fault path uses it.
- */
-bool mm_alias_maps(uintptr_t addr)
-{
-	struct procmap_query self, q;
-	int qfd = query_fd_get();
-	unsigned char vec;
-	uint64_t off;
-
-	if (qfd < 0)
-		return false;
-	memset(&self, 0, sizeof(self));
-	self.size = sizeof(self);
-	self.query_addr = addr;
-	if (ioctl(qfd, PROCMAP_QUERY, &self) != 0 || !self.inode)
-		return false;
-	off = self.vma_offset + ((addr & PAGE_MASK) - self.vma_start);
-	for (uintptr_t at = 0;; at = q.vma_end) {
-		memset(&q, 0, sizeof(q));
-		q.size = sizeof(q);
-		q.query_flags = PROCMAP_QUERY_COVERING_OR_NEXT;
-		q.query_addr = at;
-		if (ioctl(qfd, PROCMAP_QUERY, &q) != 0)
-			return false;
-		if (q.inode != self.inode || q.dev_major != self.dev_major ||
-		    q.dev_minor != self.dev_minor ||
-		    q.vma_start == self.vma_start || off < q.vma_offset ||
-		    off - q.vma_offset >= q.vma_end - q.vma_start)
-			continue;
-		if (mincore((void *)(uintptr_t)(q.vma_start +
-						(off - q.vma_offset)),
-			    PAGE_SIZE, &vec) == 0 &&
-		    (vec & 1))
-			return true;
-	}
-}
-
-/*
  * The mappings in this process of the file (dev, ino) where they map its
  * bytes [off, off + len), but the one at skip: up to max of them in out
  * (start and end only).  Returns how many were found, 0 without
@@ -396,6 +358,25 @@ int mm_views(uintptr_t addr, size_t len, struct mm_vma *out, int max)
 	return views_of(self.dev_major, self.dev_minor, self.inode,
 			self.vma_offset + (addr - self.vma_start), len, addr,
 			out, max);
+}
+
+/*
+ * Whether another mapping in this process of the file mapped at addr maps
+ * the file's page at addr's offset: a sign that the file has the page,
+ * which hugetlb memory gives no other way to learn.  System calls only:
+ * the fault path uses it.
+ */
+bool mm_alias_maps(uintptr_t addr)
+{
+	struct mm_vma views[8];
+	int n = mm_views(addr & PAGE_MASK, PAGE_SIZE, views, 8);
+	unsigned char vec;
+
+	for (int i = 0; i < n; i++)
+		if (mincore((void *)views[i].start, PAGE_SIZE, &vec) == 0 &&
+		    (vec & 1))
+			return true;
+	return false;
 }
 
 /* The mappings in this process of the file open at fd, as above. */
